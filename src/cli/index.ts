@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { DjbError } from '../core/errors.js';
+import { EXIT_OK } from '../core/exit.js';
+import type { Io } from '../core/io.js';
+import { renderError } from './render.js';
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Parses argv, runs one verb, returns the exit code. Never throws. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const verbose = argv.includes('--verbose') || /\bdjbpkg\b/.test(io.env.DEBUG ?? '');
+  let exitCode = EXIT_OK;
+  try {
+    const parser = yargs()
+      .scriptName('djbpkg')
+      .usage('$0 <command> [options]\n\nInstall D. J. Bernstein\'s software the slashpackage way.')
+      .option('root', {
+        type: 'string',
+        describe: 'install into DIR as if it were / (env DJBPKG_ROOT)',
+        default: io.env.DJBPKG_ROOT ?? '/',
+        defaultDescription: '/',
+      })
+      .option('recipes', { type: 'string', array: true, describe: 'extra recipe directory, searched before the bundled recipes (repeatable)' })
+      .option('distfiles', { type: 'string', describe: 'download cache', defaultDescription: 'ROOT/usr/local/djb/dist' })
+      .option('mirror', { type: 'string', array: true, describe: 'base URL tried first for every distfile (repeatable)' })
+      .option('offline', { type: 'boolean', default: false, describe: 'never touch the network; the distfile must be in the cache' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' })
+      .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces on errors' })
+      .command('$0', false, () => {}, (args) => {
+        const word = args._[0];
+        throw new DjbError('E_USAGE', word === undefined ? 'no command given' : `unknown command: ${word}`, {
+          hint: 'see djbpkg --help',
+        });
+      })
+      .strict()
+      .recommendCommands()
+      .help()
+      .alias('help', 'h')
+      .version(packageVersion())
+      .wrap(Math.min(100, process.stdout.columns ?? 80))
+      .exitProcess(false)
+      .fail((msg, err) => {
+        if (err) throw err;
+        throw new DjbError('E_USAGE', msg ?? 'bad usage', { hint: 'see djbpkg --help' });
+      });
+    let helpText = '';
+    await parser.parseAsync(argv, {}, (err, _argv, output) => {
+      if (!err && output) helpText = output;
+    });
+    if (helpText) io.stdout.write(helpText + '\n');
+  } catch (err) {
+    exitCode = renderError(err, io.stderr, verbose);
+  }
+  return exitCode;
+}

@@ -1,0 +1,80 @@
+import path from 'node:path';
+import { DjbError } from './errors.js';
+
+/**
+ * Every filesystem path djbpkg touches is built here, under one root
+ * (`--root DIR`, default `/`). Paths built from outside data (recipes, tar
+ * members, patches) go through `inside()` so that they cannot leave their base.
+ */
+export class Root {
+  readonly dir: string;
+
+  constructor(dir = '/') {
+    this.dir = path.resolve(dir);
+  }
+
+  get isSystemRoot(): boolean {
+    return this.dir === '/';
+  }
+
+  /** ROOT joined with a path written as if ROOT were `/`. */
+  join(...absParts: string[]): string {
+    return path.join(this.dir, ...absParts.map((p) => p.replace(/^\/+/, '')));
+  }
+
+  get packageDir(): string {
+    return this.join('package');
+  }
+  categoryDir(category: string): string {
+    return inside(this.packageDir, category);
+  }
+  get commandDir(): string {
+    return this.join('command');
+  }
+  get usrLocalBin(): string {
+    return this.join('usr/local/bin');
+  }
+  get serviceDir(): string {
+    return this.join('service');
+  }
+  get etcDir(): string {
+    return this.join('etc');
+  }
+  get inittab(): string {
+    return this.join('etc/inittab');
+  }
+  get rcLocal(): string {
+    return this.join('etc/rc.local');
+  }
+  get defaultDistfiles(): string {
+    return this.join('usr/local/djb/dist');
+  }
+  /** djbpkg's own state (locks, boot records). */
+  get stateDir(): string {
+    return this.join('var/lib/djbpkg');
+  }
+
+  /** Path as the target system will see it (ROOT stripped), for messages and boot lines. */
+  display(p: string): string {
+    if (this.isSystemRoot) return p;
+    const rel = path.relative(this.dir, p);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) return p;
+    return '/' + rel;
+  }
+}
+
+/**
+ * `base/rel`, refusing any `rel` that is absolute or climbs out of `base`.
+ * Lexical check; callers that follow symlinks must also check real paths.
+ */
+export function inside(base: string, rel: string): string {
+  if (path.isAbsolute(rel)) {
+    throw new DjbError('E_USAGE', `path ${rel} must be relative to ${base}`);
+  }
+  const full = path.resolve(base, rel);
+  const back = path.relative(base, full);
+  if (back === '..' || back.startsWith('..' + path.sep) || path.isAbsolute(back)) {
+    throw new DjbError('E_USAGE', `path ${rel} leaves ${base}`);
+  }
+  return full;
+}

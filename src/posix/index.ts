@@ -1,0 +1,2 @@
+export { PosixError } from './libc.js';
+export * from './calls.js';
