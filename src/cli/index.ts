@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { DjbError } from '../core/errors.js';
 import { EXIT_OK } from '../core/exit.js';
 import type { Io } from '../core/io.js';
+import { COMMANDS } from './commands.js';
 import { renderError } from './render.js';
 
 export function packageVersion(): string {
@@ -47,6 +48,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         if (err) throw err;
         throw new DjbError('E_USAGE', msg ?? 'bad usage', { hint: 'see djbpkg --help' });
       });
+    for (const make of COMMANDS) parser.command(make(io));
     let helpText = '';
     await parser.parseAsync(argv, {}, (err, _argv, output) => {
       if (!err && output) helpText = output;

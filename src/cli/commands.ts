@@ -1,0 +1,10 @@
+import type { CommandModule } from 'yargs';
+import type { Io } from '../core/io.js';
+
+/**
+ * The djbpkg verbs, in --help order. Each entry builds its yargs command
+ * module around the process's io; one module per verb in this folder.
+ */
+export type CommandFactory = (io: Io) => CommandModule<any, any>;
+
+export const COMMANDS: CommandFactory[] = [];
