@@ -49,6 +49,18 @@ export class Root {
   get defaultDistfiles(): string {
     return this.join('usr/local/djb/dist');
   }
+  /** systemd's unit directory for the admin's units. */
+  get systemdSystemDir(): string {
+    return this.join('etc/systemd/system');
+  }
+  /** Exists exactly when systemd is the running init of this root (sd_booted's test). */
+  get systemdRunDir(): string {
+    return this.join('run/systemd/system');
+  }
+  /** Where a csh would be installed on this root. */
+  get cshCandidates(): string[] {
+    return [this.join('bin/csh'), this.join('usr/bin/csh')];
+  }
   /** djbpkg's own state (locks, boot records). */
   get stateDir(): string {
     return this.join('var/lib/djbpkg');

@@ -1,0 +1,288 @@
+import { spawnSync } from 'node:child_process';
+import { chmod, chown, lstat, mkdir, readFile, rename, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DjbError, ioError } from '../core/errors.js';
+import type { Root } from '../core/root.js';
+
+export const BOOT_MODES = ['auto', 'inittab', 'rclocal', 'systemd', 'none'] as const;
+export type BootRequest = (typeof BOOT_MODES)[number];
+export type BootMode = Exclude<BootRequest, 'auto'>;
+
+export const FENCE_BEGIN = '# djbpkg daemontools begin';
+export const FENCE_END = '# djbpkg daemontools end';
+export const INITTAB_LINE = 'SV:123456:respawn:/command/svscanboot';
+export const RCLOCAL_CSH_LINE = "csh -cf '/command/svscanboot &'";
+export const RCLOCAL_SH_LINE = "/bin/sh -c '/command/svscanboot &'";
+export const SYSTEMD_UNIT = 'svscan.service';
+const UNIT_MARKER = '# djbpkg daemontools: starts svscan through svscanboot';
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface BootChoice {
+  mode: BootMode;
+  why: string;
+}
+
+/**
+ * `auto`: systemd when ROOT/run/systemd/system exists (systemd's own test for
+ * "booted with systemd"), else inittab when ROOT/etc/inittab exists, else rc.local.
+ */
+export async function chooseBoot(root: Root, requested: BootRequest): Promise<BootChoice> {
+  if (requested !== 'auto') return { mode: requested, why: `--boot ${requested}` };
+  if (await exists(root.systemdRunDir)) return { mode: 'systemd', why: `${root.display(root.systemdRunDir)} exists: systemd runs this root` };
+  if (await exists(root.inittab)) return { mode: 'inittab', why: `${root.display(root.inittab)} exists` };
+  return { mode: 'rclocal', why: 'no systemd and no inittab' };
+}
+
+export interface BootEdit {
+  /** The file's new text (unchanged when status is not 'added'/'updated'). */
+  text: string;
+  status: 'added' | 'updated' | 'present' | 'hand-written';
+}
+
+function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines;
+}
+
+/**
+ * Puts exactly one fenced svscanboot `line` into a boot file's text. A fenced
+ * block of ours is kept or corrected; any other line naming svscanboot is the
+ * admin's and wins (nothing added). In rc.local the block goes before a final
+ * `exit 0`; a missing rc.local starts with `#!/bin/sh`.
+ */
+export function editBootText(old: string | undefined, line: string, kind: 'inittab' | 'rclocal'): BootEdit {
+  const block = [FENCE_BEGIN, line, FENCE_END];
+  if (old === undefined) {
+    const head = kind === 'rclocal' ? ['#!/bin/sh'] : [];
+    return { text: [...head, ...block].join('\n') + '\n', status: 'added' };
+  }
+  const lines = splitLines(old);
+  const begin = lines.indexOf(FENCE_BEGIN);
+  const end = begin < 0 ? -1 : lines.indexOf(FENCE_END, begin);
+  if (begin >= 0 && end > begin) {
+    const inside = lines.slice(begin + 1, end);
+    if (inside.length === 1 && inside[0] === line) return { text: old, status: 'present' };
+    const next = [...lines.slice(0, begin), ...block, ...lines.slice(end + 1)];
+    return { text: next.join('\n') + '\n', status: 'updated' };
+  }
+  if (lines.some((l) => l.includes('svscanboot'))) return { text: old, status: 'hand-written' };
+  let at = lines.length;
+  if (kind === 'rclocal') {
+    let last = lines.length - 1;
+    while (last >= 0 && lines[last]!.trim() === '') last--;
+    if (last >= 0 && /^exit\s+0\s*(#.*)?$/.test(lines[last]!.trim())) at = last;
+  }
+  const next = [...lines.slice(0, at), ...block, ...lines.slice(at)];
+  return { text: next.join('\n') + '\n', status: 'added' };
+}
+
+/** A file's bytes, mode and owner before an edit, to put back on undo. */
+export interface FileBefore {
+  path: string;
+  before: { data: Buffer; mode: number; uid: number; gid: number } | undefined;
+}
+
+/** Writes `file{new}` with the old file's mode and owner (or `mode`), then renames it over `file`. */
+export async function replaceFile(file: string, data: string | Buffer, mode: number): Promise<FileBefore> {
+  let before: FileBefore['before'];
+  try {
+    const st = await stat(file);
+    before = { data: await readFile(file), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(`unable to read ${file}`, err);
+  }
+  await writeOver(file, data, before?.mode ?? mode, before);
+  return { path: file, before };
+}
+
+async function writeOver(file: string, data: string | Buffer, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
+  const tmp = `${file}{new}`;
+  try {
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
+    await writeFile(tmp, data, { mode });
+    await chmod(tmp, mode);
+    if (owner) {
+      const st = await stat(tmp);
+      if (st.uid !== owner.uid || st.gid !== owner.gid) await chown(tmp, owner.uid, owner.gid);
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw ioError(`unable to replace ${file}`, err);
+  }
+}
+
+export async function restoreFile(f: FileBefore): Promise<void> {
+  if (f.before) await writeOver(f.path, f.before.data, f.before.mode, f.before);
+  else await unlink(f.path).catch(() => {});
+}
+
+export interface BootPlan {
+  choice: BootChoice;
+  /** The file edited (or the unit), if any. */
+  file: string | undefined;
+  /** The line or unit text djbpkg wants there. */
+  line: string | undefined;
+  /** Status the edit would have, computed from the file as it is now. */
+  status: BootEdit['status'] | 'none';
+  notes: string[];
+}
+
+export function systemdUnitText(): string {
+  return [
+    UNIT_MARKER,
+    '[Unit]',
+    'Description=daemontools svscan (/command/svscanboot)',
+    'After=local-fs.target',
+    '',
+    '[Service]',
+    'ExecStart=/command/svscanboot',
+    'Restart=always',
+    'KillMode=process',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+function unitPath(root: Root): string {
+  return path.join(root.systemdSystemDir, SYSTEMD_UNIT);
+}
+function wantsPath(root: Root): string {
+  return path.join(root.systemdSystemDir, 'multi-user.target.wants', SYSTEMD_UNIT);
+}
+
+async function readOrUndefined(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw ioError(`unable to read ${file}`, err);
+  }
+}
+
+/** Looks at the root and says what the boot stage would do; touches nothing. */
+export async function planBoot(root: Root, requested: BootRequest): Promise<BootPlan> {
+  const choice = await chooseBoot(root, requested);
+  const notes: string[] = [];
+  if (choice.mode === 'none') return { choice, file: undefined, line: undefined, status: 'none', notes: ['--boot none: not hooking svscanboot into boot'] };
+  if (choice.mode === 'systemd') {
+    const file = unitPath(root);
+    const old = await readOrUndefined(file);
+    const text = systemdUnitText();
+    let status: BootEdit['status'];
+    if (old === undefined) status = 'added';
+    else if (!old.startsWith(UNIT_MARKER)) status = 'hand-written';
+    else status = old === text ? 'present' : 'updated';
+    if (!(await exists(wantsPath(root))) && status !== 'hand-written') {
+      notes.push(`enable ${SYSTEMD_UNIT} by its link in multi-user.target.wants`);
+      if (status === 'present') status = 'updated';
+    }
+    return { choice, file, line: 'ExecStart=/command/svscanboot', status, notes };
+  }
+  if (choice.mode === 'inittab') {
+    const file = root.inittab;
+    const edit = editBootText(await readOrUndefined(file), INITTAB_LINE, 'inittab');
+    return { choice, file, line: INITTAB_LINE, status: edit.status, notes };
+  }
+  const file = root.rcLocal;
+  let hasCsh = false;
+  for (const c of root.cshCandidates) if (await exists(c)) hasCsh = true;
+  const line = hasCsh ? RCLOCAL_CSH_LINE : RCLOCAL_SH_LINE;
+  if (!hasCsh) notes.push(`csh is not installed on this root (${root.cshCandidates.map((c) => root.display(c)).join(', ')}); using ${RCLOCAL_SH_LINE}`);
+  const old = await readOrUndefined(file);
+  const edit = editBootText(old, line, 'rclocal');
+  if (old !== undefined && (await exists(root.systemdRunDir))) {
+    const mode = (await stat(file)).mode;
+    if (!old.startsWith('#!') || (mode & 0o111) === 0) {
+      notes.push(`warning: systemd runs this root and ${root.display(file)} lacks a #! line or the execute bit: systemd will not run it`);
+    }
+  }
+  return { choice, file, line, status: edit.status, notes };
+}
+
+/** What the boot stage changed, to undo it. */
+export interface BootUndo {
+  files: FileBefore[];
+  links: string[];
+}
+
+/**
+ * Adds the svscanboot hook the plan describes (caller holds the root lock).
+ * Signals init / reloads systemd only when ROOT is `/`.
+ */
+export async function applyBoot(root: Root, plan: BootPlan, undo: BootUndo): Promise<string[]> {
+  const notes = [...plan.notes];
+  const { mode } = plan.choice;
+  if (mode === 'none' || !plan.file) return notes;
+  if (plan.status === 'hand-written') {
+    notes.push(`${root.display(plan.file)} already starts svscanboot (written by hand); leaving it alone`);
+    return notes;
+  }
+  if (plan.status === 'present') {
+    notes.push(`${root.display(plan.file)} already starts svscanboot; leaving it alone`);
+    return notes;
+  }
+  if (mode === 'systemd') {
+    const old = await readOrUndefined(plan.file);
+    if (old !== systemdUnitText()) undo.files.push(await replaceFile(plan.file, systemdUnitText(), 0o644));
+    const wants = wantsPath(root);
+    if (!(await exists(wants))) {
+      await mkdir(path.dirname(wants), { recursive: true, mode: 0o755 });
+      const tmp = `${wants}{new}`;
+      await rm(tmp, { force: true });
+      await symlink(`../${SYSTEMD_UNIT}`, tmp);
+      await rename(tmp, wants);
+      undo.links.push(wants);
+    }
+    notes.push(`installed ${root.display(plan.file)}, enabled in multi-user.target.wants`);
+    if (root.isSystemRoot) {
+      const r = spawnSync('systemctl', ['daemon-reload'], { stdio: 'ignore' });
+      notes.push(r.status === 0 ? 'systemctl daemon-reload done' : 'warning: systemctl daemon-reload failed');
+    }
+    return notes;
+  }
+  const kind = mode === 'inittab' ? 'inittab' : 'rclocal';
+  const edit = editBootText(await readOrUndefined(plan.file), plan.line!, kind);
+  if (edit.status === 'added' || edit.status === 'updated') {
+    undo.files.push(await replaceFile(plan.file, edit.text, 0o755));
+    notes.push(`${edit.status === 'added' ? 'added' : 'corrected'} svscanboot line in ${root.display(plan.file)}`);
+  }
+  if (mode === 'inittab' && root.isSystemRoot) {
+    process.kill(1, 'SIGHUP');
+    notes.push('init should start svscan now');
+  } else if (mode === 'inittab') notes.push('not signalling init: --root is not /');
+  else notes.push('reboot (or run rc.local) to start svscan');
+  return notes;
+}
+
+export async function undoBoot(undo: BootUndo): Promise<void> {
+  for (const l of [...undo.links].reverse()) await unlink(l).catch(() => {});
+  for (const f of [...undo.files].reverse()) await restoreFile(f);
+}
+
+/** Makes ROOT/service if missing; returns true if it made it. */
+export async function ensureServiceDir(root: Root): Promise<boolean> {
+  if (await exists(root.serviceDir)) {
+    const st = await stat(root.serviceDir).catch(() => undefined);
+    if (!st?.isDirectory()) throw new DjbError('E_CONFLICT', `${root.display(root.serviceDir)} exists and is not a directory`);
+    return false;
+  }
+  try {
+    await mkdir(root.serviceDir, { mode: 0o755 });
+  } catch (err) {
+    throw ioError(`unable to create ${root.serviceDir}`, err);
+  }
+  return true;
+}
+
