@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
+import { initCommand } from './init.js';
 
 /**
  * The djbpkg verbs, in --help order. Each entry builds its yargs command
@@ -7,4 +8,4 @@ import type { Io } from '../core/io.js';
  */
 export type CommandFactory = (io: Io) => CommandModule<any, any>;
 
-export const COMMANDS: CommandFactory[] = [];
+export const COMMANDS: CommandFactory[] = [initCommand];

@@ -1,0 +1,18 @@
+export { BOOT_MODES, FENCE_BEGIN, FENCE_END, INITTAB_LINE, RCLOCAL_CSH_LINE, RCLOCAL_SH_LINE, SYSTEMD_UNIT, applyBoot, chooseBoot, editBootText, ensureServiceDir, planBoot, systemdUnitText, undoBoot } from './boot.js';
+export type { BootChoice, BootEdit, BootMode, BootPlan, BootRequest, BootUndo } from './boot.js';
+export { BUILDS, buildTs, checkBuild, runtimeBinDir, splitCommands, wrapperScript, wrapperTarget } from './build.js';
+export type { BuildKind, CommandSplit, WrapperTarget } from './build.js';
+export { extractArchive, parseCommands, scanArchive } from './extract.js';
+export type { ArchiveScan, Staged } from './extract.js';
+export { CONVENTIONAL_DIRS, PACKAGE_MODE, applyInitSteps, planConventionalDirs, planPackageHome, undoMade } from './init.js';
+export type { InitStep, Made } from './init.js';
+export { applyLink, conflictError, findConflicts, inspectLink, installTree, undoLink, undoTree, versionDirName, wantedLinks } from './layout.js';
+export type { Conflict, LinkState, LinkUndo, PackageNames, TreeSwap, WantedLink } from './layout.js';
+export { DEFAULT_LOCK_WAIT_MS, lockRoot, rootLockPath } from './lock.js';
+export type { HeldLock } from './lock.js';
+export { MANIFEST_FILE, findInstalled, formatManifest, parseManifest, scanTree, verifyInstalled, verifyManifest } from './manifest.js';
+export type { ManifestEntry, VerifyResult } from './manifest.js';
+export { INSTALL_STAGES, install, runPipeline } from './pipeline.js';
+export type { InstallContext, PipelineResult, Stage, StageReport } from './pipeline.js';
+export { choosePatches } from './plan.js';
+export type { FetchedDistfile, InstallDeps, InstallOptions, InstallReport, PatchSetResult, RecipeForInstall } from './plan.js';

@@ -1,0 +1,414 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DjbError, ioError } from '../core/errors.js';
+import type { Root } from '../core/root.js';
+import { applyBoot, ensureServiceDir, planBoot, undoBoot } from './boot.js';
+import type { BootPlan, BootUndo } from './boot.js';
+import { buildTs, splitCommands } from './build.js';
+import type { CommandSplit } from './build.js';
+import { extractArchive, scanArchive } from './extract.js';
+import type { ArchiveScan, Staged } from './extract.js';
+import { applyInitSteps, planPackageHome, undoMade, mkdirRecorded } from './init.js';
+import type { Made } from './init.js';
+import {
+  applyLink,
+  commitLink,
+  conflictError,
+  findConflicts,
+  inspectLink,
+  installTree,
+  undoLink,
+  undoTree,
+  versionDirName,
+  wantedLinks,
+} from './layout.js';
+import type { LinkUndo, TreeSwap, WantedLink } from './layout.js';
+import { MANIFEST_FILE, formatManifest, parseManifest, scanTree, verifyManifest } from './manifest.js';
+import type { ManifestEntry } from './manifest.js';
+import { choosePatches } from './plan.js';
+import type { InstallDeps, InstallOptions, InstallReport, RecipeForInstall } from './plan.js';
+
+/** What a stage found and did. */
+export interface StageReport {
+  /** True when the stage changed the root (staging does not count). */
+  changed: boolean;
+  notes: string[];
+}
+
+/**
+ * One step of a pipeline. `run` is idempotent and reports what it found;
+ * `undo` reverts a (possibly partial) run; `commit` drops what was kept for
+ * undo once every stage succeeded; `plan` says what run would do and touches nothing.
+ */
+export interface Stage<C> {
+  name: string;
+  run(ctx: C): Promise<StageReport>;
+  undo?(ctx: C): Promise<void>;
+  commit?(ctx: C): Promise<void>;
+  plan(ctx: C): Promise<string[]>;
+}
+
+export interface PipelineResult {
+  changed: boolean;
+  reports: { stage: string; report: StageReport }[];
+}
+
+/**
+ * Runs the stages in order. On a failure every stage begun (the failing one
+ * included) is undone in reverse order, then the error is rethrown. With
+ * `dryRun` only the plans run.
+ */
+export async function runPipeline<C>(stages: readonly Stage<C>[], ctx: C, opts: { dryRun: boolean; log: (stage: string, line: string) => void }): Promise<PipelineResult> {
+  const reports: PipelineResult['reports'] = [];
+  if (opts.dryRun) {
+    for (const s of stages) for (const line of await s.plan(ctx)) opts.log(s.name, `would ${line}`);
+    return { changed: false, reports };
+  }
+  const begun: Stage<C>[] = [];
+  try {
+    for (const s of stages) {
+      begun.push(s);
+      const report = await s.run(ctx);
+      for (const line of report.notes) opts.log(s.name, line);
+      reports.push({ stage: s.name, report });
+    }
+  } catch (err) {
+    for (const s of begun.reverse()) {
+      try {
+        await s.undo?.(ctx);
+      } catch (undoErr) {
+        opts.log(s.name, `warning: undo failed: ${(undoErr as Error).message}`);
+      }
+    }
+    throw err;
+  }
+  for (const s of stages) {
+    try {
+      await s.commit?.(ctx);
+    } catch (err) {
+      opts.log(s.name, `warning: cleanup failed: ${(err as Error).message}`);
+    }
+  }
+  return { changed: reports.some((r) => r.report.changed), reports };
+}
+
+/** Everything the install stages share; stages fill it in order. */
+export interface InstallContext {
+  root: Root;
+  recipe: RecipeForInstall;
+  opts: InstallOptions;
+  deps: InstallDeps;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Runtime program entries (dist/bin); default: this djbpkg's. */
+  binDir: string | undefined;
+  sets: { name: string; file: string }[];
+  distfile?: string;
+  scan?: ArchiveScan;
+  split?: CommandSplit;
+  links?: WantedLink[];
+  made: Made[];
+  staged?: Staged;
+  patchesApplied: string[];
+  identical: boolean;
+  treeSwap?: TreeSwap;
+  linkUndos: LinkUndo[];
+  serviceMade: boolean;
+  bootPlan?: BootPlan;
+  bootUndo: BootUndo;
+}
+
+export function topDir(recipe: RecipeForInstall): string {
+  return `${recipe.category}/${versionDirName(recipe)}`;
+}
+
+export function finalDir(ctx: InstallContext): string {
+  return path.join(ctx.root.categoryDir(ctx.recipe.category), versionDirName(ctx.recipe));
+}
+
+function need<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new DjbError('E_INTERNAL', `install stage order broken: ${what} missing`);
+  return v;
+}
+
+async function digest(file: string, algo: string): Promise<string> {
+  const h = createHash(algo);
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+async function inspect(ctx: InstallContext): Promise<string[]> {
+  const distfile = need(ctx.distfile, 'distfile');
+  const scan = await scanArchive(distfile, topDir(ctx.recipe));
+  if (!scan.commands) throw new DjbError('E_ARCHIVE', `${path.basename(distfile)} has no ${scan.top}/package/commands`);
+  ctx.scan = scan;
+  ctx.split = splitCommands(scan.commands, ctx.binDir);
+  ctx.links = wantedLinks(ctx.root, ctx.recipe, ctx.split.present);
+  const notes = [`archive is safe to unpack: ${scan.members.length} members under ${scan.top}/`];
+  notes.push(`commands: ${ctx.split.present.join(' ') || '(none)'}`);
+  if (ctx.split.missing.length) notes.push(`not in the TypeScript runtime yet, not installed: ${ctx.split.missing.join(' ')}`);
+  const conflicts = await findConflicts(ctx.links);
+  if (conflicts.length && !ctx.opts.force) throw conflictError(ctx.root, conflicts);
+  for (const c of conflicts) notes.push(`--force: replacing ${ctx.root.display(c.path)} (${c.what})`);
+  return notes;
+}
+
+function rootLinkEntries(ctx: InstallContext): ManifestEntry[] {
+  return need(ctx.links, 'links')
+    .filter((l) => path.dirname(l.path) !== ctx.root.categoryDir(ctx.recipe.category))
+    .map((l) => ({ kind: 'rootlink' as const, path: ctx.root.display(l.path), target: l.target }));
+}
+
+/** True when `dir` holds a tree whose manifest text is `text` and which still matches it. */
+async function sameInstalled(ctx: InstallContext, dir: string, text: string): Promise<boolean> {
+  let old: string;
+  try {
+    old = await readFile(path.join(dir, MANIFEST_FILE), 'utf8');
+  } catch {
+    return false;
+  }
+  if (old !== text) return false;
+  const entries = parseManifest(old, dir).filter((e) => e.kind !== 'rootlink');
+  const v = await verifyManifest(ctx.root, dir, entries);
+  return v.changed.length === 0 && v.missing.length === 0;
+}
+
+/** The install stages, in order (DESIGN.md's pipeline from fetch to boot). */
+export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
+  {
+    name: 'fetch',
+    async run(ctx) {
+      const got = await ctx.deps.fetchDistfile(ctx.recipe, {
+        distfiles: ctx.opts.distfiles,
+        mirrors: ctx.opts.mirrors,
+        offline: ctx.opts.offline,
+        env: ctx.env,
+      });
+      ctx.distfile = got.path;
+      return { changed: false, notes: [`${ctx.recipe.distfile} verified (${got.source === 'cache' ? 'from the cache' : `from ${got.source}`})`] };
+    },
+    async plan(ctx) {
+      const cached = path.join(ctx.opts.distfiles, ctx.recipe.distfile);
+      try {
+        const md5 = await digest(cached, 'md5');
+        const sha = ctx.recipe.sha256 === undefined ? undefined : await digest(cached, 'sha256');
+        if (md5 === ctx.recipe.md5 && (sha === undefined || sha === ctx.recipe.sha256)) {
+          ctx.distfile = cached;
+          return [`use ${cached} from the cache (digests match)`];
+        }
+        return [`replace ${cached} (digests do not match the recipe) by a download`];
+      } catch {
+        const from = [...ctx.opts.mirrors.map((m) => `${m.replace(/\/+$/, '')}/${ctx.recipe.distfile}`), ...ctx.recipe.urls];
+        return [ctx.opts.offline ? `fail: ${ctx.recipe.distfile} is not in the cache and --offline is set` : `download ${ctx.recipe.distfile} from ${from.join(' or ')}`];
+      }
+    },
+  },
+  {
+    name: 'inspect',
+    async run(ctx) {
+      return { changed: false, notes: await inspect(ctx) };
+    },
+    async plan(ctx) {
+      if (!ctx.distfile) return ['check the archive (members, top directory, package/commands) once downloaded'];
+      return (await inspect(ctx)).map((n) => `find ${n}`);
+    },
+  },
+  {
+    name: 'package-home',
+    async run(ctx) {
+      const steps = await planPackageHome(ctx.root);
+      await applyInitSteps(steps, ctx.made);
+      await mkdirRecorded(ctx.root.categoryDir(ctx.recipe.category), 0o755, ctx.made);
+      return { changed: ctx.made.length > 0, notes: steps.map((s) => (s.action === 'exists' ? s.detail : `${s.detail}: done`)) };
+    },
+    async undo(ctx) {
+      await undoMade(ctx.made);
+    },
+    async plan(ctx) {
+      return (await planPackageHome(ctx.root)).filter((s) => s.action !== 'exists').map((s) => s.detail);
+    },
+  },
+  {
+    name: 'extract',
+    async run(ctx) {
+      const label = versionDirName(ctx.recipe);
+      ctx.staged = await extractArchive(need(ctx.distfile, 'distfile'), need(ctx.scan, 'scan'), ctx.root.categoryDir(ctx.recipe.category), label);
+      return { changed: false, notes: [`unpacked into ${ctx.root.display(ctx.staged.stagingDir)}`] };
+    },
+    async undo(ctx) {
+      if (ctx.staged) await rm(ctx.staged.stagingDir, { recursive: true, force: true });
+    },
+    async commit(ctx) {
+      if (ctx.staged) await rm(ctx.staged.stagingDir, { recursive: true, force: true });
+    },
+    async plan(ctx) {
+      return [`unpack ${ctx.recipe.distfile} into a staging directory in ${ctx.root.display(ctx.root.categoryDir(ctx.recipe.category))}`];
+    },
+  },
+  {
+    name: 'patch',
+    async run(ctx) {
+      const tree = need(ctx.staged, 'staging').tree;
+      const notes: string[] = [];
+      if (ctx.sets.length) {
+        const results = await ctx.deps.applyPatchSets(tree, ctx.sets);
+        for (const r of results) notes.push(r.status === 'applied' ? `applied ${r.name}` : `${r.name} is already applied in the source; skipped`);
+      } else notes.push('no patch sets chosen');
+      ctx.patchesApplied = ctx.sets.map((s) => s.name);
+      try {
+        await writeFile(path.join(tree, 'package', 'patches'), ctx.patchesApplied.map((n) => n + '\n').join(''), { mode: 0o644 });
+      } catch (err) {
+        throw ioError(`unable to write ${path.join(tree, 'package', 'patches')}`, err);
+      }
+      return { changed: false, notes };
+    },
+    async plan(ctx) {
+      return ctx.sets.length ? ctx.sets.map((s) => `apply patch set ${s.name}`) : ['apply no patch sets'];
+    },
+  },
+  {
+    name: 'build',
+    async run(ctx) {
+      const split = need(ctx.split, 'commands');
+      await buildTs(need(ctx.staged, 'staging').tree, `${ctx.recipe.name} ${ctx.recipe.version}`, split.present, ctx.binDir);
+      const notes = [`wrote ${split.present.length} command wrappers for the TypeScript runtime`];
+      if (split.missing.length) notes.push(`warning: missing from the runtime, not installed: ${split.missing.join(' ')}`);
+      return { changed: false, notes };
+    },
+    async plan(ctx) {
+      if (!ctx.split) return ['write command wrappers for every runtime program named in package/commands'];
+      const lines = [`write command wrappers: ${ctx.split.present.join(' ') || '(none)'}`];
+      if (ctx.split.missing.length) lines.push(`leave out (not in the runtime yet): ${ctx.split.missing.join(' ')}`);
+      return lines;
+    },
+  },
+  {
+    name: 'manifest',
+    async run(ctx) {
+      const tree = need(ctx.staged, 'staging').tree;
+      const text = formatManifest([...(await scanTree(tree)), ...rootLinkEntries(ctx)]);
+      try {
+        await writeFile(path.join(tree, MANIFEST_FILE), text, { mode: 0o644 });
+      } catch (err) {
+        throw ioError(`unable to write ${path.join(tree, MANIFEST_FILE)}`, err);
+      }
+      ctx.identical = await sameInstalled(ctx, finalDir(ctx), text);
+      return { changed: false, notes: [ctx.identical ? `${ctx.root.display(finalDir(ctx))} is already installed exactly so` : 'recorded every file with its SHA-256'] };
+    },
+    async plan() {
+      return [`record every installed file with its SHA-256 in ${MANIFEST_FILE}`];
+    },
+  },
+  {
+    name: 'tree',
+    async run(ctx) {
+      const dest = finalDir(ctx);
+      if (ctx.identical) return { changed: false, notes: [`${ctx.root.display(dest)} unchanged; leaving it alone`] };
+      const staged = need(ctx.staged, 'staging');
+      ctx.treeSwap = await installTree(staged.tree, dest, staged.stagingDir);
+      return { changed: true, notes: [ctx.treeSwap.previous ? `replaced ${ctx.root.display(dest)} (the old tree is kept until the install succeeds)` : `installed ${ctx.root.display(dest)}`] };
+    },
+    async undo(ctx) {
+      if (ctx.treeSwap) await undoTree(ctx.treeSwap);
+    },
+    async plan(ctx) {
+      return [`move the staged tree to ${ctx.root.display(finalDir(ctx))} (swapping by rename if a different one is there)`];
+    },
+  },
+  {
+    name: 'links',
+    async run(ctx) {
+      const notes: string[] = [];
+      for (const l of need(ctx.links, 'links')) {
+        const u = await applyLink(l);
+        if (u) ctx.linkUndos.push(u);
+      }
+      notes.push(ctx.linkUndos.length ? `made ${ctx.linkUndos.length} links (${ctx.linkUndos.map((u) => ctx.root.display(u.path)).join(' ')})` : 'every link already in place');
+      return { changed: ctx.linkUndos.length > 0, notes };
+    },
+    async undo(ctx) {
+      for (const u of [...ctx.linkUndos].reverse()) await undoLink(u);
+    },
+    async commit(ctx) {
+      for (const u of ctx.linkUndos) await commitLink(u);
+    },
+    async plan(ctx) {
+      if (!ctx.links) return ['link /package/CATEGORY/NAME, /command/* and /usr/local/bin/*'];
+      const lines: string[] = [];
+      for (const l of ctx.links) {
+        const s = await inspectLink(l);
+        if (s.state !== 'same') lines.push(`link ${ctx.root.display(l.path)} -> ${l.target}`);
+      }
+      return lines.length ? lines : ['leave every link as it is (already in place)'];
+    },
+  },
+  {
+    name: 'boot',
+    async run(ctx) {
+      ctx.serviceMade = await ensureServiceDir(ctx.root);
+      const plan = await planBoot(ctx.root, ctx.opts.boot);
+      ctx.bootPlan = plan;
+      const notes = [ctx.serviceMade ? `created ${ctx.root.display(ctx.root.serviceDir)}` : `${ctx.root.display(ctx.root.serviceDir)} exists`];
+      notes.push(`boot: ${plan.choice.mode} (${plan.choice.why})`);
+      notes.push(...(await applyBoot(ctx.root, plan, ctx.bootUndo)));
+      const changed = ctx.serviceMade || ctx.bootUndo.files.length > 0 || ctx.bootUndo.links.length > 0;
+      return { changed, notes };
+    },
+    async undo(ctx) {
+      await undoBoot(ctx.bootUndo);
+      if (ctx.serviceMade) await rm(ctx.root.serviceDir, { recursive: false, force: true }).catch(() => {});
+    },
+    async plan(ctx) {
+      const plan = await planBoot(ctx.root, ctx.opts.boot);
+      ctx.bootPlan = plan;
+      const lines = [`use boot method ${plan.choice.mode} (${plan.choice.why})`];
+      if (plan.file) {
+        const where = ctx.root.display(plan.file);
+        if (plan.status === 'added') lines.push(`add ${plan.line} to ${where}`);
+        else if (plan.status === 'updated') lines.push(`correct the djbpkg svscanboot entry in ${where}`);
+        else lines.push(`leave ${where} alone (already starts svscanboot${plan.status === 'hand-written' ? ', by hand' : ''})`);
+      }
+      lines.push(...plan.notes.map((n) => `note: ${n}`));
+      return lines;
+    },
+  },
+];
+
+/** Runs (or with dryRun, plans) the whole install; the caller holds the root lock. */
+export async function install(
+  root: Root,
+  recipe: RecipeForInstall,
+  opts: InstallOptions,
+  deps: InstallDeps,
+  extra: { env?: Readonly<Record<string, string | undefined>>; binDir?: string; log?: (stage: string, line: string) => void } = {},
+): Promise<InstallReport> {
+  const ctx: InstallContext = {
+    root,
+    recipe,
+    opts,
+    deps,
+    env: extra.env ?? {},
+    binDir: extra.binDir,
+    sets: choosePatches(recipe, opts.with, opts.without),
+    made: [],
+    patchesApplied: [],
+    identical: false,
+    linkUndos: [],
+    serviceMade: false,
+    bootUndo: { files: [], links: [] },
+  };
+  const result = await runPipeline(INSTALL_STAGES, ctx, { dryRun: opts.dryRun, log: extra.log ?? (() => {}) });
+  return {
+    name: recipe.name,
+    version: recipe.version,
+    packageDir: finalDir(ctx),
+    patches: ctx.sets.map((s) => s.name),
+    build: opts.build,
+    commands: ctx.split?.present ?? [],
+    missing: ctx.split?.missing ?? [],
+    boot: ctx.bootPlan?.choice.mode ?? opts.boot,
+    changed: result.changed,
+    ...(opts.dryRun ? { dryRun: true } : {}),
+  };
+}
