@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmod, chown, lstat, mkdir, readFile, rename, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readFile, rename, rm, rmdir, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
@@ -215,6 +215,19 @@ export async function planBoot(root: Root, requested: BootRequest): Promise<Boot
 export interface BootUndo {
   files: FileBefore[];
   links: string[];
+  /** Directories made, in creation order. */
+  dirs: string[];
+}
+
+async function mkdirs(dir: string, made: string[]): Promise<void> {
+  if (await exists(dir)) return;
+  await mkdirs(path.dirname(dir), made);
+  try {
+    await mkdir(dir, { mode: 0o755 });
+  } catch (err) {
+    throw ioError(`unable to create ${dir}`, err);
+  }
+  made.push(dir);
 }
 
 /**
@@ -235,10 +248,11 @@ export async function applyBoot(root: Root, plan: BootPlan, undo: BootUndo): Pro
   }
   if (mode === 'systemd') {
     const old = await readOrUndefined(plan.file);
+    await mkdirs(path.dirname(plan.file), undo.dirs);
     if (old !== systemdUnitText()) undo.files.push(await replaceFile(plan.file, systemdUnitText(), 0o644));
     const wants = wantsPath(root);
     if (!(await exists(wants))) {
-      await mkdir(path.dirname(wants), { recursive: true, mode: 0o755 });
+      await mkdirs(path.dirname(wants), undo.dirs);
       const tmp = `${wants}{new}`;
       await rm(tmp, { force: true });
       await symlink(`../${SYSTEMD_UNIT}`, tmp);
@@ -255,6 +269,7 @@ export async function applyBoot(root: Root, plan: BootPlan, undo: BootUndo): Pro
   const kind = mode === 'inittab' ? 'inittab' : 'rclocal';
   const edit = editBootText(await readOrUndefined(plan.file), plan.line!, kind);
   if (edit.status === 'added' || edit.status === 'updated') {
+    await mkdirs(path.dirname(plan.file), undo.dirs);
     undo.files.push(await replaceFile(plan.file, edit.text, 0o755));
     notes.push(`${edit.status === 'added' ? 'added' : 'corrected'} svscanboot line in ${root.display(plan.file)}`);
   }
@@ -269,6 +284,7 @@ export async function applyBoot(root: Root, plan: BootPlan, undo: BootUndo): Pro
 export async function undoBoot(undo: BootUndo): Promise<void> {
   for (const l of [...undo.links].reverse()) await unlink(l).catch(() => {});
   for (const f of [...undo.files].reverse()) await restoreFile(f);
+  for (const d of [...undo.dirs].reverse()) await rmdir(d).catch(() => {});
 }
 
 /** Makes ROOT/service if missing; returns true if it made it. */

@@ -1,7 +1,9 @@
-import { lstat, mkdir, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { lstat, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
+import { mkdirRecorded } from './init.js';
+import type { Made } from './init.js';
 
 /** One symlink the layout wants: `path` (absolute, under ROOT) -> `target` (relative). */
 export interface WantedLink {
@@ -132,11 +134,11 @@ async function swapLink(linkPath: string, target: string): Promise<void> {
  * (only reached with --force) is first moved aside to `NAME{djbpkg-old}`.
  * Returns undefined when the link was already right.
  */
-export async function applyLink(link: WantedLink): Promise<LinkUndo | undefined> {
+export async function applyLink(link: WantedLink, madeDirs: Made[] = []): Promise<LinkUndo | undefined> {
   const s = await inspectLink(link);
   if (s.state === 'same') return undefined;
+  await mkdirRecorded(path.dirname(link.path), 0o755, madeDirs);
   try {
-    await mkdir(path.dirname(link.path), { recursive: true, mode: 0o755 });
     let undo: LinkUndo;
     if (s.state === 'absent') undo = { path: link.path, before: 'absent' };
     else if (s.state === 'ours') undo = { path: link.path, before: 'link', target: s.target };

@@ -321,7 +321,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     async run(ctx) {
       const notes: string[] = [];
       for (const l of need(ctx.links, 'links')) {
-        const u = await applyLink(l);
+        const u = await applyLink(l, ctx.made);
         if (u) ctx.linkUndos.push(u);
       }
       notes.push(ctx.linkUndos.length ? `made ${ctx.linkUndos.length} links (${ctx.linkUndos.map((u) => ctx.root.display(u.path)).join(' ')})` : 'every link already in place');
@@ -352,7 +352,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
       const notes = [ctx.serviceMade ? `created ${ctx.root.display(ctx.root.serviceDir)}` : `${ctx.root.display(ctx.root.serviceDir)} exists`];
       notes.push(`boot: ${plan.choice.mode} (${plan.choice.why})`);
       notes.push(...(await applyBoot(ctx.root, plan, ctx.bootUndo)));
-      const changed = ctx.serviceMade || ctx.bootUndo.files.length > 0 || ctx.bootUndo.links.length > 0;
+      const changed = ctx.serviceMade || ctx.bootUndo.files.length > 0 || ctx.bootUndo.links.length > 0 || ctx.bootUndo.dirs.length > 0;
       return { changed, notes };
     },
     async undo(ctx) {
@@ -396,7 +396,7 @@ export async function install(
     identical: false,
     linkUndos: [],
     serviceMade: false,
-    bootUndo: { files: [], links: [] },
+    bootUndo: { files: [], links: [], dirs: [] },
   };
   const result = await runPipeline(INSTALL_STAGES, ctx, { dryRun: opts.dryRun, log: extra.log ?? (() => {}) });
   return {
