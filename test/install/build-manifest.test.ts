@@ -1,0 +1,91 @@
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DjbError } from '../../src/core/errors.js';
+import { Root } from '../../src/core/root.js';
+import { buildTs, checkBuild, splitCommands, wrapperScript } from '../../src/install/build.js';
+import { applyLink, wantedLinks } from '../../src/install/layout.js';
+import { MANIFEST_FILE, formatManifest, parseManifest, scanTree, verifyInstalled } from '../../src/install/manifest.js';
+import { DIST_BIN, run } from '../support/run.js';
+import { tempDir } from '../support/tmp.js';
+
+const PKG = { category: 'admin', name: 'daemontools', version: '0.76' };
+
+describe('build ts', () => {
+  it('splits package/commands into runtime programs present in dist/bin and missing ones', () => {
+    const s = splitCommands(['djbpkg', 'no-such-program'], DIST_BIN);
+    expect(s).toEqual({ present: ['djbpkg'], missing: ['no-such-program'] });
+  });
+
+  it('writes 0755 /bin/sh wrappers that run the runtime program through /command and /usr/local/bin links', async () => {
+    const root = new Root(tempDir());
+    const tree = path.join(root.packageDir, 'admin/daemontools-0.76');
+    mkdirSync(tree, { recursive: true });
+    await buildTs(tree, 'daemontools 0.76', ['djbpkg'], DIST_BIN);
+    const wrapper = path.join(tree, 'command/djbpkg');
+    expect(statSync(wrapper).mode & 0o777).toBe(0o755);
+    const text = readFileSync(wrapper, 'utf8');
+    expect(text.startsWith('#!/bin/sh\n# djbpkg: daemontools 0.76 djbpkg (TypeScript runtime)\n')).toBe(true);
+    expect(text).toContain(`node='${process.execPath}'`);
+    expect(text).toContain(`DJBPKG_PACKAGE_DIR=$pkg exec "$node" '${path.join(DIST_BIN, 'djbpkg.js')}' "$@"`);
+    for (const l of wantedLinks(root, PKG, ['djbpkg'])) await applyLink(l);
+    const pkgVersion = (JSON.parse(readFileSync(path.join(DIST_BIN, '../../package.json'), 'utf8')) as { version: string }).version;
+    for (const via of ['command/djbpkg', 'usr/local/bin/djbpkg']) {
+      const r = await run(root.join(via), ['--version']);
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe(pkgVersion);
+      expect(r.code).toBe(0);
+    }
+  });
+
+  it('a wrapper whose node is gone says so and exits 111', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'command/svc');
+    mkdirSync(path.dirname(file));
+    writeFileSync(file, wrapperScript('daemontools 0.76', 'svc', { node: path.join(dir, 'gone/node'), program: '/x.js' }));
+    chmodSync(file, 0o755);
+    const r = await run(file, ['-u', '/service/x']);
+    expect(r.code).toBe(111);
+    expect(r.stderr).toBe(`svc: fatal: node not found at ${path.join(dir, 'gone/node')}; reinstall with djbpkg install\n`);
+  });
+
+  it('--build native is a clear usage error for now', () => {
+    expect(checkBuild('ts')).toBe('ts');
+    const err = (() => {
+      try {
+        checkBuild('native');
+      } catch (e) {
+        return e;
+      }
+    })() as DjbError;
+    expect(err.code).toBe('E_USAGE');
+    expect(err.message).toBe('--build native is not supported yet');
+  });
+});
+
+describe('manifest', () => {
+  it('round-trips and verifyInstalled reports a changed file, a changed mode and a missing one', async () => {
+    const root = new Root(tempDir());
+    const pkg = path.join(root.packageDir, 'admin/daemontools-0.76');
+    mkdirSync(path.join(pkg, 'package'), { recursive: true });
+    mkdirSync(path.join(pkg, 'src'));
+    writeFileSync(path.join(pkg, 'src/a.c'), 'int a;\n');
+    writeFileSync(path.join(pkg, 'src/b.c'), 'int b;\n');
+    writeFileSync(path.join(pkg, 'src/c.c'), 'int c;\n');
+    const entries = await scanTree(pkg);
+    const text = formatManifest([...entries, { kind: 'rootlink', path: '/command/svc', target: '../package/admin/daemontools/command/svc' }]);
+    expect(parseManifest(text, 'm')).toEqual([...entries, { kind: 'rootlink', path: '/command/svc', target: '../package/admin/daemontools/command/svc' }]);
+    writeFileSync(path.join(pkg, MANIFEST_FILE), text);
+    for (const l of wantedLinks(root, PKG, [])) await applyLink(l);
+    expect(await verifyInstalled(root.dir, 'daemontools')).toEqual({ changed: [], missing: ['/command/svc'] });
+    writeFileSync(path.join(pkg, 'src/a.c'), 'int a = 1;\n');
+    chmodSync(path.join(pkg, 'src/b.c'), 0o600);
+    const v = await verifyInstalled(root, 'daemontools');
+    expect(v.changed).toEqual(['/package/admin/daemontools-0.76/src/a.c', '/package/admin/daemontools-0.76/src/b.c']);
+  });
+
+  it('verifyInstalled on a root without the package is E_NOT_INSTALLED', async () => {
+    const err = await verifyInstalled(tempDir(), 'daemontools').catch((e: unknown) => e);
+    expect((err as DjbError).code).toBe('E_NOT_INSTALLED');
+  });
+});
