@@ -43,6 +43,27 @@ describe('parsePatch', () => {
     ]);
   });
 
+  it('reads `diff -ruN` output, whose "diff -ruN" lines sit between files', () => {
+    const text = [
+      'diff -ruN daemontools-0.76.orig/src/a.c daemontools-0.76/src/a.c',
+      '--- daemontools-0.76.orig/src/a.c\t2001-07-12 16:49:49.000000000 +0000',
+      '+++ daemontools-0.76/src/a.c\t2024-01-01 00:00:00.000000000 +0000',
+      '@@ -1 +1 @@',
+      '-x',
+      '+y',
+      'diff -ruN daemontools-0.76.orig/src/b.c daemontools-0.76/src/b.c',
+      '--- daemontools-0.76.orig/src/b.c\t1970-01-01 00:00:00.000000000 +0000',
+      '+++ daemontools-0.76/src/b.c\t2024-01-01 00:00:00.000000000 +0000',
+      '@@ -0,0 +1 @@',
+      '+new',
+      '',
+    ].join('\n');
+    expect(parsePatch(text).map((f) => [f.oldPath, f.newPath, f.change])).toEqual([
+      ['daemontools-0.76.orig/src/a.c', 'daemontools-0.76/src/a.c', 'modify'],
+      ['daemontools-0.76.orig/src/b.c', 'daemontools-0.76/src/b.c', 'create'],
+    ]);
+  });
+
   it('marks files created from /dev/null and deleted to /dev/null, keeping header line numbers', () => {
     const files = parsePatch(
       [
