@@ -123,7 +123,7 @@ export async function httpGet(
           yield chunk as Uint8Array;
         }
       } catch (err) {
-        throw new SourceFailure(timedOut ?? networkReason(err), { cause: err });
+        throw new SourceFailure(timedOut ?? networkReason(err, true), { cause: err });
       } finally {
         clearTimeout(timer);
         controller.abort();
@@ -132,12 +132,13 @@ export async function httpGet(
   };
 }
 
-/** One short phrase for a network error. */
-export function networkReason(err: unknown): string {
+/** One short phrase for a network error; `inBody`: it happened while the body streamed. */
+export function networkReason(err: unknown, inBody = false): string {
   const e = (err ?? {}) as { code?: unknown; message?: unknown; type?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
   const message = typeof e.message === 'string' ? e.message : String(err);
-  if (code === 'ERR_STREAM_PREMATURE_CLOSE' || /premature close/i.test(message)) {
+  const closed = code === 'ERR_STREAM_PREMATURE_CLOSE' || /premature close/i.test(message);
+  if (closed || (inBody && (code === 'ECONNRESET' || message === 'aborted'))) {
     return 'connection closed before the whole file arrived';
   }
   if (e.type === 'max-redirect') return 'too many redirects';
