@@ -1,5 +1,8 @@
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
+import { fetchCommand } from './fetch.js';
+import { infoCommand } from './info.js';
+import { verifyCommand } from './verify.js';
 
 /**
  * The djbpkg verbs, in --help order. Each entry builds its yargs command
@@ -7,4 +10,4 @@ import type { Io } from '../core/io.js';
  */
 export type CommandFactory = (io: Io) => CommandModule<any, any>;
 
-export const COMMANDS: CommandFactory[] = [];
+export const COMMANDS: CommandFactory[] = [fetchCommand, verifyCommand, infoCommand];
