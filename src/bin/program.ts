@@ -25,7 +25,7 @@ export async function runProgram(name: string, main: ProgramMain): Promise<void>
   const env = process.env;
   const packageDir = env[PACKAGE_DIR_ENV] || undefined;
   delete env[PACKAGE_DIR_ENV];
-  const argv0 = process.env.DJBPKG_ARGV0 ?? process.argv[1] ?? name;
+  const argv0 = process.argv[1] ?? name;
   const io: ProgramIo = {
     argv0,
     env,

@@ -1,6 +1,9 @@
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
+import { fetchCommand } from './fetch.js';
+import { infoCommand } from './info.js';
 import { initCommand } from './init.js';
+import { verifyCommand } from './verify.js';
 
 /**
  * The djbpkg verbs, in --help order. Each entry builds its yargs command
@@ -8,4 +11,4 @@ import { initCommand } from './init.js';
  */
 export type CommandFactory = (io: Io) => CommandModule<any, any>;
 
-export const COMMANDS: CommandFactory[] = [initCommand];
+export const COMMANDS: CommandFactory[] = [initCommand, fetchCommand, verifyCommand, infoCommand];

@@ -1,2 +1,3 @@
 export { PosixError } from './libc.js';
 export * from './calls.js';
+export * from './chain.js';

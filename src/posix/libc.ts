@@ -59,6 +59,8 @@ function bind() {
     setgid: c.func('int setgid(uint32_t gid)'),
     setuid: c.func('int setuid(uint32_t uid)'),
     getpwnam: c.func('djb_passwd *getpwnam(const char *name)'),
+    fchdir: c.func('int fchdir(int fd)'),
+    exit_: c.func('void _exit(int status)'),
     decodePasswd: (p: unknown) => koffi.decode(p, passwd) as {
       pw_name: string;
       pw_uid: number;

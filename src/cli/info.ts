@@ -1,0 +1,97 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { CommandModule } from 'yargs';
+import type { Io } from '../core/io.js';
+import { sourcesFor } from '../install/fetch.js';
+import { resolveAllVersions, resolveRecipe, splitSpec } from '../recipe/index.js';
+import type { ResolvedRecipe } from '../recipe/index.js';
+import { distfilesDir, extraRecipeDirs } from './fetch-options.js';
+import type { GlobalArgs } from './fetch-options.js';
+import { json } from './render.js';
+
+interface InfoArgs extends GlobalArgs {
+  package: string;
+}
+
+/** `djbpkg info NAME[@RANGE]`: what the recipe says, per version. */
+export function infoCommand(io: Io): CommandModule<GlobalArgs, InfoArgs> {
+  return {
+    command: 'info <package>',
+    describe: 'show a recipe: versions, sources, digests, patch sets, build type',
+    builder: (y) => y.positional('package', { type: 'string', describe: 'NAME, or NAME@RANGE for the versions matching RANGE', demandOption: true }),
+    handler: async (args) => {
+      const extra = extraRecipeDirs(args);
+      const versions =
+        splitSpec(args.package).range === undefined
+          ? await resolveAllVersions(args.package, extra)
+          : [await resolveRecipe(args.package, extra)];
+      const dist = distfilesDir(args, io);
+      const entries = await Promise.all(versions.map((r) => describeVersion(r, args.mirror ?? [], dist)));
+      const first = versions[0]!;
+      if (args.json) {
+        json(io.stdout, { name: first.name, category: first.category, recipeFile: first.recipeFile, versions: entries });
+        return;
+      }
+      const out: string[] = [
+        `${first.name} (category ${first.category})`,
+        `  recipe    ${first.recipeFile}`,
+        `  versions  ${versions.map((v) => v.version).join(', ')}`,
+      ];
+      for (const e of entries) {
+        out.push('', `${first.name}-${e.version}`);
+        out.push(`  build     ${e.build}`);
+        out.push(`  distfile  ${e.distfile}${e.size === null ? '' : ` (${e.size} bytes)`}`);
+        out.push(`  cached    ${e.cached ?? 'no'}`);
+        out.push(`  MD5       ${e.md5}`);
+        out.push(`  SHA-256   ${e.sha256 ?? '(not pinned; MD5 alone is weak)'}`);
+        out.push('  sources');
+        for (const s of e.sources) out.push(`    ${s}`);
+        out.push('  patch sets');
+        if (e.patches.length === 0) out.push('    (none)');
+        const width = Math.max(0, ...e.patches.map((p) => p.name.length));
+        for (const p of e.patches) {
+          const what = p.present ? (p.description ?? '(no description)') : `(patch file missing: ${p.file})`;
+          out.push(`    ${p.name.padEnd(width)}  ${p.default ? 'on ' : 'off'}  ${what}`);
+        }
+      }
+      io.stdout.write(out.join('\n') + '\n');
+    },
+  };
+}
+
+interface VersionInfo {
+  version: string;
+  build: string;
+  distfile: string;
+  size: number | null;
+  md5: string;
+  sha256: string | null;
+  /** Mirrors first, then the recipe's URLs: the order fetch tries them. */
+  sources: string[];
+  /** Path of the cached distfile, or null (not re-verified here). */
+  cached: string | null;
+  patches: { name: string; file: string; default: boolean; description: string | null; present: boolean }[];
+}
+
+async function describeVersion(r: ResolvedRecipe, mirrors: string[], dist: string): Promise<VersionInfo> {
+  const cachedPath = path.join(dist, r.distfile);
+  return {
+    version: r.version,
+    build: r.build,
+    distfile: r.distfile,
+    size: r.size ?? null,
+    md5: r.md5,
+    sha256: r.sha256 ?? null,
+    sources: sourcesFor(r, mirrors),
+    cached: (await isFile(cachedPath)) ? cachedPath : null,
+    patches: r.patches.map((p) => ({ name: p.name, file: p.file, default: p.default, description: p.description ?? null, present: p.present })),
+  };
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}

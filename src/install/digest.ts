@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+
+/** What a byte stream hashed to. Digests are lowercase hex. */
+export interface Digests {
+  size: number;
+  md5: string;
+  sha256: string;
+}
+
+/** MD5 and SHA-256 computed together over bytes fed in order. */
+export class DigestStream {
+  private readonly md5: Hash = createHash('md5');
+  private readonly sha256: Hash = createHash('sha256');
+  private bytes = 0;
+
+  update(chunk: Uint8Array): void {
+    this.md5.update(chunk);
+    this.sha256.update(chunk);
+    this.bytes += chunk.length;
+  }
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  /** Ends the hashes; call once. */
+  digest(): Digests {
+    return { size: this.bytes, md5: this.md5.digest('hex'), sha256: this.sha256.digest('hex') };
+  }
+}
+
+/** Feeds a whole file into `into` (used to hash a file, or the part of a resumed download). */
+export async function hashFileInto(file: string, into: DigestStream): Promise<void> {
+  for await (const chunk of createReadStream(file)) into.update(chunk as Buffer);
+}
+
+/** MD5, SHA-256 and size of a file. */
+export async function hashFile(file: string): Promise<Digests> {
+  const d = new DigestStream();
+  await hashFileInto(file, d);
+  return d.digest();
+}

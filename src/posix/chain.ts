@@ -1,0 +1,91 @@
+import { readdirSync, readlinkSync } from 'node:fs';
+import { setCloexec } from './calls.js';
+import { check, libc, PosixError } from './libc.js';
+
+const F_GETFD = 1;
+const FD_CLOEXEC = 1;
+
+/** fchdir(2): make the directory open on `fd` the working directory. */
+export function fchdir(fd: number): void {
+  check('fchdir', libc().fchdir(fd));
+}
+
+/**
+ * _exit(2): leave now, without Node's exit handlers or event-loop teardown.
+ * For a process whose descriptors were rearranged for an exec that failed.
+ */
+export function exitNow(code: number): never {
+  libc().exit_(code);
+  throw new Error('_exit returned');
+}
+
+/**
+ * The lowest descriptor number that a C program in this process's place would
+ * get from open(): one that is closed, or open only for Node (close-on-exec),
+ * since such descriptors do not exist in the program that is exec'd.
+ */
+export function lowestFreeAfterExec(): number {
+  for (let fd = 0; ; fd++) {
+    const flags = libc().fcntl(fd, F_GETFD, 'int', 0);
+    if (flags === -1) {
+      try {
+        check('fcntl', flags);
+      } catch (err) {
+        if (err instanceof PosixError && err.code === 'EBADF') return fd;
+        throw err;
+      }
+    }
+    if ((flags & FD_CLOEXEC) !== 0) return fd;
+  }
+}
+
+/**
+ * Descriptors above 2 that this process inherited from its parent. Node marks
+ * every inherited descriptor close-on-exec at start-up
+ * (uv_disable_stdio_inheritance), so flags cannot tell them from Node's own;
+ * Node's own are event-poll/eventfd/io_uring inodes and pipes whose two ends
+ * are both open here, so those are left out. (An inherited descriptor of that
+ * kind is therefore not recognised.)
+ */
+export function inheritedFds(): number[] {
+  const targets = new Map<number, string>();
+  for (const name of readdirSync('/proc/self/fd')) {
+    const fd = Number(name);
+    if (!Number.isInteger(fd) || fd < 3) continue;
+    try {
+      targets.set(fd, readlinkSync(`/proc/self/fd/${name}`));
+    } catch {
+      // the descriptor readdir itself used, closed by now
+    }
+  }
+  // Access modes seen per pipe inode: bit 1 = a read end, bit 2 = a write end.
+  const ends = new Map<string, number>();
+  for (const [fd, t] of targets) {
+    if (!t.startsWith('pipe:')) continue;
+    const mode = accessMode(fd);
+    if (mode < 0) continue;
+    const bit = mode === 0 ? 1 : mode === 1 ? 2 : 3;
+    ends.set(t, (ends.get(t) ?? 0) | bit);
+  }
+  const out: number[] = [];
+  for (const [fd, t] of targets) {
+    if (t.startsWith('anon_inode:')) continue;
+    if (t.startsWith('pipe:') && ends.get(t) === 3) continue;
+    out.push(fd);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** O_ACCMODE bits of an open descriptor (0 read, 1 write, 2 both); -1 if closed. */
+function accessMode(fd: number): number {
+  const F_GETFL = 3;
+  const fl = libc().fcntl(fd, F_GETFL, 'int', 0);
+  return fl === -1 ? -1 : fl & 3;
+}
+
+/** Clears close-on-exec on every inherited descriptor (see inheritedFds), so an exec'd program gets them as a C parent would pass them. */
+export function releaseInheritedFds(): number[] {
+  const fds = inheritedFds();
+  for (const fd of fds) setCloexec(fd, false);
+  return fds;
+}

@@ -1,0 +1,116 @@
+import { closeSync, constants, openSync, opendirSync, readSync } from 'node:fs';
+import type { Dir } from 'node:fs';
+import { fchdir } from '../posix/index.js';
+import { errcode, errstr } from '../supervision/errstr.js';
+import { execChild, type EnvEdit } from '../supervision/pathexec.js';
+import type { ProgramIo } from '../supervision/program.js';
+
+class Fatal extends Error {}
+
+/** Whole contents of `name` (read-open as 0.76: O_RDONLY|O_NONBLOCK); undefined if it does not exist. */
+function readAll(name: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(name, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    if (errcode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const buf = Buffer.alloc(4096);
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) return Buffer.concat(chunks);
+      chunks.push(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The edit one file makes: no bytes (or gone) removes the variable; else the
+ * first line, trailing spaces and tabs removed, NULs turned into newlines.
+ */
+export function envdirValue(contents: Buffer | undefined): string | undefined {
+  if (contents === undefined || contents.length === 0) return undefined;
+  let end = contents.indexOf(0x0a);
+  if (end < 0) end = contents.length;
+  while (end > 0 && (contents[end - 1] === 0x20 || contents[end - 1] === 0x09)) end--;
+  const line = Buffer.from(contents.subarray(0, end));
+  for (let i = 0; i < line.length; i++) if (line[i] === 0) line[i] = 0x0a;
+  return line.toString();
+}
+
+function readEdits(dirName: string): EnvEdit[] {
+  let dir: Dir;
+  try {
+    dir = opendirSync('.');
+  } catch (err) {
+    throw new Fatal(`unable to read directory ${dirName}: ${errstr(err)}`);
+  }
+  const edits: EnvEdit[] = [];
+  try {
+    for (;;) {
+      let entry;
+      try {
+        entry = dir.readSync();
+      } catch (err) {
+        throw new Fatal(`unable to read directory ${dirName}: ${errstr(err)}`);
+      }
+      if (entry === null) break;
+      const name = entry.name;
+      if (name.startsWith('.')) continue;
+      // 0.76 would set the variable named before the `=` to the rest; refused.
+      if (name.includes('=')) throw new Fatal(`unable to read ${dirName}/${name}: ${errstr('EINVAL')}`);
+      let contents: Buffer | undefined;
+      try {
+        contents = readAll(name);
+      } catch (err) {
+        throw new Fatal(`unable to read ${dirName}/${name}: ${errstr(err)}`);
+      }
+      edits.push({ name, value: envdirValue(contents) });
+    }
+  } finally {
+    dir.closeSync();
+  }
+  return edits;
+}
+
+/** envdir dir child: environment edits from the files of dir; exec child. */
+export function main(argv: string[], io: ProgramIo): number {
+  const [dirName, ...child] = argv;
+  if (dirName === undefined || child.length === 0) {
+    io.stderr('envdir: usage: envdir dir child\n');
+    return 111;
+  }
+  let start: number;
+  try {
+    start = openSync('.', constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    io.stderr(`envdir: fatal: unable to switch to current directory: ${errstr(err)}\n`);
+    return 111;
+  }
+  let edits: EnvEdit[];
+  try {
+    try {
+      process.chdir(dirName);
+    } catch (err) {
+      throw new Fatal(`unable to switch to directory ${dirName}: ${errstr(err)}`);
+    }
+    edits = readEdits(dirName);
+    try {
+      fchdir(start);
+    } catch (err) {
+      throw new Fatal(`unable to switch to starting directory: ${errstr(err)}`);
+    }
+  } catch (err) {
+    if (!(err instanceof Fatal)) throw err;
+    io.stderr(`envdir: fatal: ${err.message}\n`);
+    return 111;
+  } finally {
+    closeSync(start);
+  }
+  return execChild('envdir', child, io, edits);
+}

@@ -1,0 +1,46 @@
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/tmp.js';
+
+const POSIX = new URL('../../dist/posix/index.js', import.meta.url).href;
+
+/** Runs a snippet in a fresh Node process (these calls change process-wide state). */
+function node(code: string, stdio: ('pipe' | 'ignore' | number)[] = ['ignore', 'pipe', 'pipe']) {
+  return spawnSync(process.execPath, ['--input-type=module', '-e', `const p = await import(${JSON.stringify(POSIX)});\n${code}`], { stdio, encoding: 'utf8' });
+}
+
+describe('posix chain helpers', () => {
+  it('fchdir returns to a directory held open', () => {
+    const d = realpathSync(tempDir());
+    mkdirSync(path.join(d, 'sub'));
+    const r = node(`import('node:fs').then((fs) => { const fd = fs.openSync(${JSON.stringify(d)}, 'r'); process.chdir(${JSON.stringify(path.join(d, 'sub'))}); p.fchdir(fd); console.log(fs.realpathSync('.')); });`);
+    expect(r.stdout.trim()).toBe(d);
+  });
+
+  it('exitNow leaves with the code, skipping exit handlers', () => {
+    const r = node(`process.on('exit', () => console.log('handler ran')); p.exitNow(37);`);
+    expect(r.status).toBe(37);
+    expect(r.stdout).toBe('');
+  });
+
+  it('inheritedFds names what the parent passed, not Node\'s own event-loop descriptors', () => {
+    const f = path.join(tempDir(), 'f');
+    const fd = openSync(f, 'w');
+    try {
+      const r = node('console.log(JSON.stringify(p.inheritedFds()));', ['ignore', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', fd]);
+      expect(JSON.parse(r.stdout)).toContain(6);
+      const self = node('console.log(JSON.stringify(p.inheritedFds()));', ['ignore', 'pipe', 'pipe']);
+      // Whatever the test runner leaks is the same with or without fd 6.
+      expect(JSON.parse(r.stdout).filter((x: number) => x !== 6)).toEqual(JSON.parse(self.stdout));
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('lowestFreeAfterExec skips inheritable descriptors and counts close-on-exec ones as free', () => {
+    const r = node('p.prepareForExec(); p.releaseInheritedFds(); console.log(p.lowestFreeAfterExec());', ['ignore', 'pipe', 'pipe']);
+    expect(Number(r.stdout)).toBeGreaterThanOrEqual(3);
+  });
+});
