@@ -3,6 +3,7 @@ import type { Io } from '../core/io.js';
 import { fetchCommand } from './fetch.js';
 import { infoCommand } from './info.js';
 import { initCommand } from './init.js';
+import { installCommand } from './install.js';
 import { verifyCommand } from './verify.js';
 
 /**
@@ -11,4 +12,4 @@ import { verifyCommand } from './verify.js';
  */
 export type CommandFactory = (io: Io) => CommandModule<any, any>;
 
-export const COMMANDS: CommandFactory[] = [initCommand, fetchCommand, verifyCommand, infoCommand];
+export const COMMANDS: CommandFactory[] = [initCommand, installCommand, fetchCommand, verifyCommand, infoCommand];

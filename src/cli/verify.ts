@@ -5,6 +5,7 @@ import { DjbError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
 import { mismatchError, verifyFile } from '../install/verify.js';
 import type { VerifyReport } from '../install/verify.js';
+import { findInstalled, verifyInstalled } from '../install/manifest.js';
 import { listRecipes, resolveAllVersions, resolveRecipe } from '../recipe/index.js';
 import type { ResolvedRecipe } from '../recipe/index.js';
 import { distfilesDir, extraRecipeDirs, md5OnlyWarning } from './fetch-options.js';
@@ -63,8 +64,29 @@ export const distfileStep: VerifyStep = {
   },
 };
 
-/** Every verify step, in order. Later checks (installed files) are appended here. */
-export const VERIFY_STEPS: VerifyStep[] = [distfileStep];
+/** For an installed package: every installed file against the manifest written at install time. */
+export const installedStep: VerifyStep = {
+  key: 'installed',
+  async run(target, io) {
+    if (target.kind !== 'package') return undefined;
+    const dir = await findInstalled(io.root, target.recipe.name);
+    if (!dir) return undefined;
+    const { changed, missing } = await verifyInstalled(io.root, target.recipe.name);
+    const shown = io.root.display(dir);
+    const ok = changed.length === 0 && missing.length === 0;
+    const lines = ok
+      ? [`${shown}: every installed file matches its manifest`]
+      : [...changed.map((p) => `  changed  ${p}`), ...missing.map((p) => `  missing  ${p}`)];
+    if (!ok) lines.unshift(`${shown}: installed files differ from the manifest`);
+    const failure = ok
+      ? undefined
+      : `installed files of ${shown} differ from the manifest: ${[...changed.map((p) => `${p} changed`), ...missing.map((p) => `${p} missing`)].join(', ')}`;
+    return { ok, lines, value: { packageDir: dir, changed, missing }, failure };
+  },
+};
+
+/** Every verify step, in order. */
+export const VERIFY_STEPS: VerifyStep[] = [distfileStep, installedStep];
 
 /** `djbpkg verify NAME[@RANGE] | FILE`. */
 export function verifyCommand(io: Io): CommandModule<GlobalArgs, VerifyArgs> {

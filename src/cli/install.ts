@@ -1,0 +1,81 @@
+import type { CommandModule } from 'yargs';
+import type { Io } from '../core/io.js';
+import { fetchDistfile } from '../install/fetch.js';
+import { BOOT_MODES, BUILDS, DEFAULT_LOCK_WAIT_MS, checkBuild, choosePatches, install, lockRoot } from '../install/index.js';
+import type { BootRequest, HeldLock, InstallDeps } from '../install/index.js';
+import { applyPatchSets } from '../install/patch.js';
+import { resolveRecipe } from '../recipe/index.js';
+import { distfilesDir, extraRecipeDirs, fetchOptions, md5OnlyWarning } from './fetch-options.js';
+import type { GlobalArgs } from './fetch-options.js';
+import { info, json, warn } from './render.js';
+
+interface InstallArgs extends GlobalArgs {
+  spec: string;
+  with?: string[];
+  without?: string[];
+  build: string;
+  boot: BootRequest;
+  start: boolean;
+  'dry-run': boolean;
+  force: boolean;
+  'lock-wait': number;
+}
+
+/** `djbpkg install NAME[@RANGE]`: fetch, verify, unpack, patch, build, lay out, hook boot — all or nothing. */
+export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
+  return {
+    command: 'install <spec>',
+    describe: 'install NAME[@RANGE] into ROOT/package with /command and /usr/local/bin links and a boot hook',
+    builder: (y) =>
+      y
+        .positional('spec', { type: 'string', describe: 'NAME[@RANGE], e.g. daemontools or daemontools@0.76', demandOption: true })
+        .option('with', { type: 'string', array: true, describe: 'also apply patch set NAME (repeatable)' })
+        .option('without', { type: 'string', array: true, describe: 'do not apply patch set NAME, even if it is a default (repeatable)' })
+        .option('build', { type: 'string', choices: [...BUILDS], default: 'ts', describe: 'ts: commands run the TypeScript runtime; native: not supported yet' })
+        .option('boot', { type: 'string', choices: [...BOOT_MODES], default: 'auto', describe: 'how svscanboot is started at boot' })
+        .option('start', { type: 'boolean', default: true, describe: 'start svscan after installing (--no-start: do not; install never starts it yet)' })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'print every step it would take and change nothing' })
+        .option('force', { type: 'boolean', default: false, describe: 'replace files and links in /command and /usr/local/bin that belong to something else' })
+        .option('lock-wait', { type: 'number', default: DEFAULT_LOCK_WAIT_MS / 1000, describe: 'seconds to wait for another install on the same root before failing (exit 111)' }) as never,
+    handler: async (args) => {
+      const build = checkBuild(args.build);
+      const recipe = await resolveRecipe(args.spec, extraRecipeDirs(args));
+      if (recipe.sha256 === undefined) warn(io.stderr, md5OnlyWarning(recipe.name, recipe.version));
+      choosePatches(recipe, args.with ?? [], args.without ?? []);
+      const deps: InstallDeps = {
+        fetchDistfile: async () => fetchDistfile(recipe, fetchOptions(args, io)),
+        applyPatchSets: async (tree, sets) => applyPatchSets(tree, sets),
+      };
+      const dryRun = args['dry-run'];
+      let lock: HeldLock | undefined;
+      if (!dryRun) lock = await lockRoot(io.root, Math.max(0, args['lock-wait']) * 1000, () => io.now());
+      let report;
+      try {
+        report = await install(
+          io.root,
+          recipe,
+          {
+            with: args.with ?? [],
+            without: args.without ?? [],
+            build,
+            boot: args.boot,
+            force: args.force,
+            dryRun,
+            distfiles: distfilesDir(args, io),
+            mirrors: args.mirror ?? [],
+            offline: args.offline,
+          },
+          deps,
+          { env: io.env, log: (stage, line) => info(io.stderr, `${stage}: ${line}`) },
+        );
+      } finally {
+        lock?.release();
+      }
+      if (!dryRun) info(io.stderr, 'svscan is not started by install; start it with djbpkg boot (or reboot)');
+      if (args.json) json(io.stdout, report);
+      else if (dryRun) info(io.stderr, 'dry run: nothing was changed');
+      else if (report.changed) info(io.stdout, `installed ${report.name} ${report.version} in ${io.root.display(report.packageDir)}`);
+      else info(io.stdout, `${report.name} ${report.version} is already installed exactly so; nothing changed`);
+    },
+  };
+}
