@@ -100,12 +100,10 @@ async function fixture(members: RawMember[] = daemontoolsMembers({ commands: COM
   return { root, recipes, mirror: srv.url, run, install: (...extra) => run(['install', 'daemontools', '--json', ...extra]) };
 }
 
-/** The root minus djbpkg's lock file and the download cache (both kept on purpose). */
-function listing(root: string): string[] {
-  return treeListing(root, (rel) => rel === 'var' || rel === 'usr' && !existsSync(path.join(root, 'usr/local/bin')));
-}
+/** The root minus the download cache and djbpkg's lock file (and their parent directories), which are kept on purpose. */
 function fullListing(root: string): string[] {
-  return treeListing(root, (rel) => rel === 'var/lib/djbpkg' || rel === 'usr/local/djb');
+  const kept = /^d (usr|usr\/local|var|var\/lib) /;
+  return treeListing(root, (rel) => rel === 'var/lib/djbpkg' || rel === 'usr/local/djb').filter((l) => !kept.test(l));
 }
 
 function ok(r: RunResult): Record<string, unknown> {
@@ -258,11 +256,11 @@ describe('djbpkg install', { timeout: 60_000 }, () => {
       mkdirSync(path.join(root, 'command'));
       writeFileSync(path.join(root, 'command/djbpkg'), '#!/bin/sh\necho someone else\n', { mode: 0o755 });
     });
-    const before = listing(f.root);
+    const before = fullListing(f.root);
     const r = await f.install('--boot', 'none');
     expect(r.code).toBe(100);
     expect(r.stderr).toMatch(/^djbpkg: fatal: not replacing what belongs to something else: \/command\/djbpkg \(a file\)\n/m);
-    expect(listing(f.root)).toEqual(before);
+    expect(fullListing(f.root)).toEqual(before);
     const forced = ok(await f.install('--boot', 'none', '--force'));
     expect(forced.changed).toBe(true);
     expect(readlinkSync(path.join(f.root, 'command/djbpkg'))).toBe('../package/admin/daemontools/command/djbpkg');
@@ -301,9 +299,14 @@ describe('djbpkg install', { timeout: 60_000 }, () => {
     const file = path.join(f.root, 'package/admin/daemontools-0.76/src/svok.c');
     writeFileSync(file, 'int main(void) { return 7; }\n');
     expect(await verifyInstalled(f.root, 'daemontools')).toEqual({ changed: ['/package/admin/daemontools-0.76/src/svok.c'], missing: [] });
+    const v = await f.run(['verify', 'daemontools']);
+    expect(v.code).toBe(100);
+    expect(v.stdout).toContain('changed  /package/admin/daemontools-0.76/src/svok.c');
+    expect(v.stderr).toMatch(/^djbpkg: fatal: .*\/package\/admin\/daemontools-0\.76\/src\/svok\.c changed/m);
     const r = await f.install('--boot', 'none');
     expect(ok(r).changed).toBe(true);
     expect(await verifyInstalled(f.root, 'daemontools')).toEqual({ changed: [], missing: [] });
+    expect((await f.run(['verify', 'daemontools'])).code).toBe(0);
   });
 });
 
