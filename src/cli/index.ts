@@ -25,9 +25,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         default: io.env.DJBPKG_ROOT ?? '/',
         defaultDescription: '/',
       })
-      .option('recipes', { type: 'string', array: true, describe: 'extra recipe directory, searched before the bundled recipes (repeatable)' })
+      .option('recipes', { type: 'string', requiresArg: true, coerce: toList, describe: 'extra recipe directory, searched before the bundled recipes (repeatable)' })
       .option('distfiles', { type: 'string', describe: 'download cache', defaultDescription: 'ROOT/usr/local/djb/dist' })
-      .option('mirror', { type: 'string', array: true, describe: 'base URL tried first for every distfile (repeatable)' })
+      .option('mirror', { type: 'string', requiresArg: true, coerce: toList, describe: 'base URL tried first for every distfile (repeatable)' })
       .option('offline', { type: 'boolean', default: false, describe: 'never touch the network; the distfile must be in the cache' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' })
       .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces on errors' })
@@ -58,4 +58,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     exitCode = renderError(err, io.stderr, verbose);
   }
   return exitCode;
+}
+
+/** A repeatable option: one value per occurrence, never swallowing the operands after it. */
+function toList(value: unknown): string[] {
+  return (Array.isArray(value) ? value : [value]).map(String);
 }

@@ -76,8 +76,7 @@ export const installedStep: VerifyStep = {
     const ok = changed.length === 0 && missing.length === 0;
     const lines = ok
       ? [`${shown}: every installed file matches its manifest`]
-      : [...changed.map((p) => `  changed  ${p}`), ...missing.map((p) => `  missing  ${p}`)];
-    if (!ok) lines.unshift(`${shown}: installed files differ from the manifest`);
+      : [`${shown}: installed files differ from the manifest`, ...changed.map((p) => `  changed  ${p}`), ...missing.map((p) => `  missing  ${p}`)];
     const failure = ok
       ? undefined
       : `installed files of ${shown} differ from the manifest: ${[...changed.map((p) => `${p} changed`), ...missing.map((p) => `${p} missing`)].join(', ')}`;
