@@ -58,12 +58,12 @@ export interface PipelineResult {
 /**
  * Runs the stages in order. On a failure every stage begun (the failing one
  * included) is undone in reverse order, then the error is rethrown. With
- * `dryRun` only the plans run.
+ * `dryRun` only the plans run; each plan line is printed as `would …` (`note: …` lines as they are).
  */
 export async function runPipeline<C>(stages: readonly Stage<C>[], ctx: C, opts: { dryRun: boolean; log: (stage: string, line: string) => void }): Promise<PipelineResult> {
   const reports: PipelineResult['reports'] = [];
   if (opts.dryRun) {
-    for (const s of stages) for (const line of await s.plan(ctx)) opts.log(s.name, `would ${line}`);
+    for (const s of stages) for (const line of await s.plan(ctx)) opts.log(s.name, line.startsWith('note: ') ? line : `would ${line}`);
     return { changed: false, reports };
   }
   const begun: Stage<C>[] = [];

@@ -51,13 +51,13 @@ describe('build ts', () => {
 
   it('--build native is a clear usage error for now', () => {
     expect(checkBuild('ts')).toBe('ts');
-    const err = (() => {
-      try {
-        checkBuild('native');
-      } catch (e) {
-        return e;
-      }
-    })() as DjbError;
+    let err: DjbError | undefined;
+    try {
+      checkBuild('native');
+    } catch (e) {
+      err = e as DjbError;
+    }
+    if (!err) throw new Error('--build native was accepted');
     expect(err.code).toBe('E_USAGE');
     expect(err.message).toBe('--build native is not supported yet');
   });
