@@ -12,7 +12,7 @@ import {
 import type { ProgramIo } from '../supervision/program.js';
 
 /** Bytes asked of each real read; processed as 1024-byte reads, as 0.76 reads. */
-const READ_SIZE = 1 << 16;
+const READ_SIZE = 1 << 18;
 const C_READ = 1024;
 const EAGAIN_RETRY_MS = 10;
 

@@ -34,6 +34,8 @@ export class LineEngine {
   private readonly statusBuf = Buffer.alloc(STATUS_BYTES, 10);
   /** True when every line goes to every directory (no + - e = in the script). */
   private readonly plain: boolean;
+  /** Set at each read: the next line's label is the time of the read that brought its first byte. */
+  private clockStale = true;
   private nlSrc: Uint8Array | undefined;
   private nlPos = -1;
 
@@ -66,6 +68,7 @@ export class LineEngine {
   consume(src: Buffer, start: number, end: number): void {
     let i = start;
     const dirs = this.dirs;
+    this.clockStale = true;
     while (i < end) {
       if (this.phase === LONG) {
         const nl = this.nextNewline(src, i, end);
@@ -78,7 +81,10 @@ export class LineEngine {
       }
       if (this.phase === START) {
         if (this.script.timestamp) {
-          this.rt.clock.refresh().copy(this.stamp, 0);
+          if (this.clockStale) {
+            this.rt.clock.refresh().copy(this.stamp, 0);
+            this.clockStale = false;
+          }
           this.linelen = STAMP_BYTES;
         } else {
           this.linelen = 0;

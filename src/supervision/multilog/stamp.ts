@@ -11,8 +11,7 @@ const HEX = Buffer.from('0123456789abcdef');
 export class StampClock {
   /** The latest label; valid after `refresh()`. */
   readonly label: Buffer = Buffer.alloc(TAI64N_TEXT_LENGTH, 0x30);
-  private lastMs = -1;
-  private anchor = 0;
+  private offset = Date.now() - performance.now();
   private lastUs = -1;
   private lastSec = -1;
 
@@ -20,18 +19,23 @@ export class StampClock {
     this.label[0] = 0x40;
   }
 
-  /** Microseconds since the epoch, non-decreasing. */
+  /**
+   * Microseconds since the epoch, non-decreasing: the monotonic clock plus an
+   * offset that is nudged whenever it disagrees with the wall clock's
+   * millisecond, so steps of the wall clock are followed.
+   */
   nowMicros(): number {
+    const perf = performance.now();
     const ms = Date.now();
-    let us: number;
-    if (ms !== this.lastMs) {
-      this.lastMs = ms;
-      this.anchor = performance.now();
-      us = ms * 1000;
-    } else {
-      const extra = Math.floor((performance.now() - this.anchor) * 1000);
-      us = ms * 1000 + (extra > 999 ? 999 : extra);
+    let t = this.offset + perf;
+    if (t < ms) {
+      this.offset += ms - t;
+      t = ms;
+    } else if (t >= ms + 1) {
+      this.offset -= t - ms - 0.999;
+      t = ms + 0.999;
     }
+    let us = Math.floor(t * 1000);
     if (us < this.lastUs) us = this.lastUs;
     return us;
   }
