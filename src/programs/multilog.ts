@@ -87,7 +87,9 @@ export async function main(argv: string[], io: ProgramIo): Promise<number> {
     // stdin closed or not ours to change: the reads report it
   }
 
-  const inbuf = Buffer.allocUnsafe(READ_SIZE);
+  // Two buffers: the next read runs on a worker thread while this one is processed.
+  const buffers = [Buffer.allocUnsafe(READ_SIZE), Buffer.allocUnsafe(READ_SIZE)];
+  let which = 0;
   let lastWasNewline = true;
   let inflight: Promise<ReadResult> | undefined;
   for (;;) {
@@ -97,17 +99,20 @@ export async function main(argv: string[], io: ProgramIo): Promise<number> {
       signals.rotate = false;
       for (const d of dirs) d.forceRotate();
     }
+    // TERM at a line boundary: 0.76's interrupted read ends input here.
     if (signals.exit && lastWasNewline) break;
-    inflight ??= readStdin(inbuf, signals.exit ? 1 : READ_SIZE);
+    inflight ??= readStdin(buffers[which]!, signals.exit ? 1 : READ_SIZE);
     const woken = new Promise<'wake'>((resolve) => {
       signals.wake = () => resolve('wake');
     });
     const r = await Promise.race([inflight, woken]);
     signals.wake = undefined;
     if (r === 'wake') continue;
-    inflight = undefined;
     // 0.76 treats a failed read like the end of input.
     if (typeof r !== 'number' || r <= 0) break;
+    const inbuf = buffers[which]!;
+    which ^= 1;
+    inflight = signals.exit ? undefined : readStdin(buffers[which]!, READ_SIZE);
     lastWasNewline = inbuf[r - 1] === 10;
     const view = inbuf.subarray(0, r);
     for (let off = 0; off < r; off += C_READ) {
