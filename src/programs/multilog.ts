@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import { setNonblock } from '../posix/index.js';
 import { errstr } from '../supervision/errstr.js';
 import {
+  Arena,
+  BATCH,
   LineEngine,
+  arenaSize,
   LogDir,
   MultilogFatal,
   Runtime,
@@ -69,11 +72,14 @@ export async function main(argv: string[], io: ProgramIo): Promise<number> {
   const script = parseScript(argv);
   let dirs: LogDir[];
   let engine: LineEngine;
+  let arena: Arena;
   try {
     const statusFds = openStatusFiles(script, startDir);
-    dirs = script.dirs.map((spec) => new LogDir(spec, startDir, rt));
+    arena = new Arena(arenaSize(2, READ_SIZE, script.dirs.length, BATCH));
+    const a = arena;
+    dirs = script.dirs.map((spec) => new LogDir(spec, startDir, rt, a));
     for (const d of dirs) d.open();
-    engine = new LineEngine(script, dirs, statusFds, rt, writeAllStderr);
+    engine = new LineEngine(script, dirs, statusFds, rt, writeAllStderr, a);
   } catch (err) {
     if (err instanceof MultilogFatal) {
       io.stderr(`multilog: fatal: ${err.message}\n`);
@@ -88,7 +94,7 @@ export async function main(argv: string[], io: ProgramIo): Promise<number> {
   }
 
   // Two buffers: the next read runs on a worker thread while this one is processed.
-  const buffers = [Buffer.allocUnsafe(READ_SIZE), Buffer.allocUnsafe(READ_SIZE)];
+  const buffers = [arena.take(READ_SIZE), arena.take(READ_SIZE)];
   let which = 0;
   let lastWasNewline = true;
   let inflight: Promise<ReadResult> | undefined;

@@ -1,4 +1,5 @@
 import { readBlocking, writeAllBlocking } from '../supervision/fdio.js';
+import { Arena } from '../supervision/multilog/arena.js';
 import { StampClock } from '../supervision/multilog/stamp.js';
 import type { ProgramIo } from '../supervision/program.js';
 
@@ -13,9 +14,11 @@ const STAMP_BYTES = 26;
  */
 export function main(_argv: string[], _io: ProgramIo): number {
   const clock = new StampClock();
-  const inbuf = Buffer.allocUnsafe(READ_SIZE);
-  // Worst case: every input byte is a newline and gets its own label.
-  const out = Buffer.allocUnsafe(READ_SIZE * (STAMP_BYTES + 1));
+  // Worst case for `out`: every input byte is a newline and gets its own label.
+  const arena = new Arena(READ_SIZE * (STAMP_BYTES + 2) + 64);
+  const inbuf = arena.take(READ_SIZE);
+  const out = arena.take(READ_SIZE * (STAMP_BYTES + 1));
+  const stamp = arena.take(STAMP_BYTES);
   let atLineStart = true;
   for (;;) {
     let n: number;
@@ -26,19 +29,20 @@ export function main(_argv: string[], _io: ProgramIo): number {
     }
     if (n === 0) return 0;
     const src = inbuf.subarray(0, n);
-    const label = clock.refresh();
+    clock.refresh().copy(stamp, 0);
+    stamp[25] = 0x20;
     let o = 0;
     let i = 0;
     while (i < n) {
       if (atLineStart) {
-        label.copy(out, o);
-        out[o + 25] = 0x20;
+        arena.copy(stamp, 0, STAMP_BYTES, out, o);
         o += STAMP_BYTES;
         atLineStart = false;
       }
       const nl = src.indexOf(10, i);
       const stop = nl < 0 ? n : nl + 1;
-      o += src.copy(out, o, i, stop);
+      arena.copy(src, i, stop - i, out, o);
+      o += stop - i;
       i = stop;
       if (nl >= 0) atLineStart = true;
     }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { Arena } from './arena.js';
 import type { LogDir } from './logdir.js';
 import { matchLine } from './match.js';
 import type { Runtime } from './runtime.js';
@@ -24,14 +25,14 @@ const LONG = 2;
 export class LineEngine {
   private phase = START;
   /** C's `line[]`: timestamp + content, used when a line spans reads or actions must see it. */
-  private readonly line = Buffer.alloc(LINE_LIMIT);
+  private readonly line: Buffer;
   /** Bytes of the current line taken so far (timestamp included). */
   private linelen = 0;
   /** True when the current line's bytes so far live in `line`. */
   private stored = false;
-  private readonly stamp = Buffer.alloc(STAMP_BYTES, 0x20);
-  private readonly noHead = Buffer.alloc(0);
-  private readonly statusBuf = Buffer.alloc(STATUS_BYTES, 10);
+  private readonly stamp: Buffer;
+  private readonly noHead: Buffer;
+  private readonly statusBuf: Buffer;
   /** True when every line goes to every directory (no + - e = in the script). */
   private readonly plain: boolean;
   /** Set at each read: the next line's label is the time of the read that brought its first byte. */
@@ -46,7 +47,12 @@ export class LineEngine {
     private readonly statusFds: ReadonlyMap<Action, number>,
     private readonly rt: Runtime,
     private readonly writeStderr: (bytes: Uint8Array) => void,
+    private readonly arena: Arena,
   ) {
+    this.line = arena.take(LINE_LIMIT);
+    this.stamp = arena.take(STAMP_BYTES).fill(0x20);
+    this.noHead = arena.take(0);
+    this.statusBuf = arena.take(STATUS_BYTES);
     this.plain = script.actions.every((a) => a.kind === 'dir');
   }
 
@@ -125,7 +131,7 @@ export class LineEngine {
       if (this.script.timestamp) this.stamp.copy(this.line, 0);
       this.stored = true;
     }
-    this.line.set(src.subarray(start, start + len), this.linelen);
+    this.arena.copy(src, start, len, this.line, this.linelen);
     this.linelen += len;
   }
 
@@ -143,8 +149,8 @@ export class LineEngine {
     }
     if (!this.plain) {
       if (src !== this.line) {
-        head.length > 0 && this.line.set(head, 0);
-        this.line.set(src.subarray(start, start + len), head.length);
+        this.arena.copy(head, 0, head.length, this.line, 0);
+        this.arena.copy(src, start, len, this.line, head.length);
       }
       this.runActions(this.linelen);
     }

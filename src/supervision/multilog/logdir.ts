@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tryLockExclusive } from '../../posix/index.js';
 import { errcode, errstr } from '../errstr.js';
+import type { Arena } from './arena.js';
 import { MultilogFatal, type Runtime } from './runtime.js';
 import type { DirSpec } from './script.js';
 
@@ -16,7 +17,8 @@ const OPEN_READ = O_RDONLY | O_NONBLOCK;
 export const C_BUFFER = 512;
 /** Bytes a size-triggered rotation may leave unused at the end of a file. */
 export const CUT_WINDOW = 2000;
-const BATCH = 1 << 18;
+/** Bytes of output a directory collects before writing them out. */
+export const BATCH = 1 << 18;
 
 /** The text C prints after "processor crashed": its stale errno. */
 export type CrashCause = 'EINTR' | 'ENOENT';
@@ -48,7 +50,7 @@ export class LogDir {
   bytes = 0;
   private fd = -1;
   private lockFd = -1;
-  private readonly buf = Buffer.allocUnsafe(BATCH);
+  private readonly buf: Buffer;
   private committed = 0;
   private end = 0;
   private crashCause: CrashCause = 'ENOENT';
@@ -57,7 +59,9 @@ export class LogDir {
     spec: DirSpec,
     startDir: string,
     private readonly rt: Runtime,
+    private readonly arena: Arena,
   ) {
+    this.buf = arena.take(BATCH);
     this.name = spec.name;
     this.size = spec.size;
     this.num = spec.num;
@@ -163,15 +167,8 @@ export class LogDir {
 
   private append(src: Uint8Array, start: number, len: number): void {
     if (this.end + len > BATCH) this.writeOut();
-    if (len < 32) {
-      const buf = this.buf;
-      let e = this.end;
-      for (let i = 0; i < len; i++) buf[e++] = src[start + i]!;
-      this.end = e;
-    } else {
-      this.buf.set(src.subarray(start, start + len), this.end);
-      this.end += len;
-    }
+    this.arena.copy(src, start, len, this.buf, this.end);
+    this.end += len;
   }
 
   /** buffer_put of one line (at most 1000 bytes): `head` (a timestamp, may be empty) then `src[start, start+len)`. */
