@@ -16,7 +16,7 @@ function runFromFile(cmd: string, args: string[], cwd: string, input: string): P
   });
   fs.closeSync(fd);
   const err: Buffer[] = [];
-  child.stderr.on('data', (b: Buffer) => err.push(b));
+  child.stderr!.on('data', (b: Buffer) => err.push(b));
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   return new Promise((resolve) =>
     child.on('close', (code) => {
