@@ -3,7 +3,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/tmp.js';
-import { C_MULTILOG, HAVE_C_MULTILOG, MULTILOG, mixedLines } from './helpers.js';
+import {
+  C_MULTILOG,
+  HAVE_C_MULTILOG,
+  MULTILOG,
+  archives,
+  fileSize,
+  logContents,
+  mixedLines,
+  send,
+  start,
+  waitFor,
+} from './helpers.js';
 
 /** Runs with stdin read from a regular file, so both programs see the same read boundaries. */
 function runFromFile(cmd: string, args: string[], cwd: string, input: string): Promise<{ code: number | null; stderr: string }> {
@@ -72,4 +83,27 @@ describe.skipIf(!HAVE_C_MULTILOG)('multilog against C multilog 0.76 (needs /usr/
 
 describe.runIf(!HAVE_C_MULTILOG)('multilog against C multilog 0.76', () => {
   it.skip('skipped: /usr/bin/multilog is not installed (apt-get install daemontools)', () => {});
+});
+
+describe.skipIf(!HAVE_C_MULTILOG)('C and our multilog taking turns on one directory (needs /usr/bin/multilog)', () => {
+  it('ours salvages what C left after kill -9; C appends after our clean exit', async () => {
+    const base = tempDir();
+    const d = path.join(base, 'd');
+    const c = start(C_MULTILOG, ['./d'], base);
+    await send(c, 'from C\n');
+    await waitFor('C wrote', () => fileSize(path.join(d, 'current')) === 7);
+    c.child.kill('SIGKILL');
+    await c.exited;
+    const ours = start(MULTILOG, ['./d'], base);
+    await send(ours, 'from ours\n');
+    ours.child.stdin.end();
+    expect((await ours.exited)[0]).toBe(0);
+    expect(archives(d).map((n) => n.slice(-2))).toEqual(['.u']);
+    const again = start(C_MULTILOG, ['./d'], base);
+    await send(again, 'C again\n');
+    again.child.stdin.end();
+    expect((await again.exited)[0]).toBe(0);
+    expect(archives(d).length).toBe(1);
+    expect(logContents(d).toString('latin1')).toBe('from C\nfrom ours\nC again\n');
+  });
 });

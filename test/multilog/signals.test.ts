@@ -139,3 +139,23 @@ describe('multilog signals and crashes', () => {
     }
   });
 });
+
+describe('multilog processor that cannot start', () => {
+  it('prints 0.76 texts, retries, and archives once state is back', async () => {
+    const dir = tempDir();
+    const d = path.join(dir, 'd');
+    const ml = startMultilog(['!cat', './d'], dir);
+    await send(ml, 'kept\n');
+    await waitFor('line in current', () => fileSize(path.join(d, 'current')) === 5);
+    fs.unlinkSync(path.join(d, 'state'));
+    ml.child.kill('SIGALRM');
+    await waitFor('failure reported', () => ml.stderr().includes('processor failed'));
+    expect(ml.stderr().split('\n')[0]).toBe('multilog: fatal: unable to run cat: file does not exist');
+    expect(ml.stderr()).toContain('multilog: warning: processor failed in ./d, pausing\n');
+    fs.writeFileSync(path.join(d, 'state'), '');
+    const name = await waitFor('archive', () => archives(d)[0]);
+    expect(fs.readFileSync(path.join(d, name), 'latin1')).toBe('kept\n');
+    ml.child.stdin.end();
+    expect(await ml.exited).toEqual([0, null]);
+  });
+});
