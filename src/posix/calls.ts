@@ -162,3 +162,13 @@ export function execve(file: string, argv: string[], env: Record<string, string 
   libc().execve(file, [...argv, null], [...envp, null]);
   throw new PosixError('execve', lastErrno());
 }
+
+/**
+ * _exit(2): ends the process now, without Node's exit path. For programs
+ * whose only unfinished work is a blocking read of stdin on a libuv worker
+ * thread (Node's normal exit would wait for it forever). Flush first.
+ */
+export function exitImmediately(code: number): never {
+  libc()._exit(code);
+  throw new Error('_exit returned');
+}

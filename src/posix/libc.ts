@@ -47,6 +47,7 @@ function bind() {
     pipe2: c.func('int pipe2(_Out_ int *fds, int flags)'),
     dup2: c.func('int dup2(int oldfd, int newfd)'),
     close: c.func('int close(int fd)'),
+    _exit: c.func('void _exit(int status)'),
     setsid: c.func('int setsid()'),
     setpgid: c.func('int setpgid(int pid, int pgid)'),
     getrlimit: c.func('int getrlimit(int resource, _Out_ djb_rlimit *rl)'),
