@@ -11,15 +11,6 @@ export function fchdir(fd: number): void {
 }
 
 /**
- * _exit(2): leave now, without Node's exit handlers or event-loop teardown.
- * For a process whose descriptors were rearranged for an exec that failed.
- */
-export function exitNow(code: number): never {
-  libc().exit_(code);
-  throw new Error('_exit returned');
-}
-
-/**
  * The lowest descriptor number that a C program in this process's place would
  * get from open(): one that is closed, or open only for Node (close-on-exec),
  * since such descriptors do not exist in the program that is exec'd.

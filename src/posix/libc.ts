@@ -61,7 +61,6 @@ function bind() {
     setuid: c.func('int setuid(uint32_t uid)'),
     getpwnam: c.func('djb_passwd *getpwnam(const char *name)'),
     fchdir: c.func('int fchdir(int fd)'),
-    exit_: c.func('void _exit(int status)'),
     decodePasswd: (p: unknown) => koffi.decode(p, passwd) as {
       pw_name: string;
       pw_uid: number;

@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync } from 'node:fs';
-import { dup2, exitNow, flock, LOCK_EX, LOCK_NB, lowestFreeAfterExec, setCloexec } from '../posix/index.js';
+import { dup2, exitImmediately, flock, LOCK_EX, LOCK_NB, lowestFreeAfterExec, setCloexec } from '../posix/index.js';
 import { errstr } from '../supervision/errstr.js';
 import { getopt, progName } from '../supervision/getopt.js';
 import { execReady, readyForExec } from '../supervision/pathexec.js';
@@ -60,5 +60,5 @@ export function main(argv: string[], io: ProgramIo): number {
   }
   setCloexec(fd, false);
   const code = execReady('setlock', child, io);
-  exitNow(code);
+  exitImmediately(code);
 }

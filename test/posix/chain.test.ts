@@ -19,8 +19,8 @@ describe('posix chain helpers', () => {
     expect(r.stdout.trim()).toBe(d);
   });
 
-  it('exitNow leaves with the code, skipping exit handlers', () => {
-    const r = node(`process.on('exit', () => console.log('handler ran')); p.exitNow(37);`);
+  it('exitImmediately leaves with the code, skipping exit handlers', () => {
+    const r = node(`process.on('exit', () => console.log('handler ran')); p.exitImmediately(37);`);
     expect(r.status).toBe(37);
     expect(r.stdout).toBe('');
   });
