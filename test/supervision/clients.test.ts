@@ -180,7 +180,7 @@ function cName(name: string): string {
 }
 
 describe('interop with C daemontools', () => {
-  it.skipIf(!hasC)(cName('C svc/svstat/svok drive our supervise')), async () => {
+  it.skipIf(!hasC)(cName('C svc/svstat/svok drive our supervise'), async () => {
     const base = tempDir();
     const dir = recordingService(path.join(base, 's'));
     startSupervise(dir);
@@ -197,7 +197,7 @@ describe('interop with C daemontools', () => {
     await pollUntil('our supervise gone', async () => (await run('/usr/bin/svok', ['s'], { cwd: base })).code === 100);
   });
 
-  it.skipIf(!hasC)(cName('our svc/svstat/svok drive C supervise')), async () => {
+  it.skipIf(!hasC)(cName('our svc/svstat/svok drive C supervise'), async () => {
     const base = tempDir();
     const dir = recordingService(path.join(base, 's'));
     const sup = startProcess('/usr/bin/supervise', ['s'], { cwd: base });
@@ -215,7 +215,7 @@ describe('interop with C daemontools', () => {
     expect((await ours('svstat', ['s'], { cwd: base })).stdout).toBe('s: supervise not running\n');
   });
 
-  it.skipIf(!hasC)(cName('C supervise and ours exclude each other through flock')), async () => {
+  it.skipIf(!hasC)(cName('C supervise and ours exclude each other through flock'), async () => {
     const base = tempDir();
     const dir = recordingService(path.join(base, 's'));
     startSupervise(dir);
