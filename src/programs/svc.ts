@@ -3,7 +3,7 @@ import { errcode, errstr } from '../supervision/errstr.js';
 import { getopt, progName } from '../supervision/getopt.js';
 import { BASE_COMMANDS, SIGQ12_COMMANDS } from '../supervision/machine.js';
 import { installedPatchSets, type ProgramIo } from '../supervision/program.js';
-import { enterServiceDir, openFifoForWrite, writeAllBlocking } from '../supervision/svdir.js';
+import { openFifoForWrite, writeAllBlocking } from '../supervision/svdir.js';
 
 const USAGE = 'svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill';
 const USAGE_SIGQ12 = `${USAGE}, q quit, 1 usr1, 2 usr2`;
@@ -30,7 +30,13 @@ export function main(argv: string[], io: ProgramIo): number {
   }
   for (const dir of parsed.rest) {
     try {
-      enterServiceDir(origin, dir);
+      process.chdir(origin);
+    } catch (err) {
+      io.stderr(`svc: fatal: unable to set directory: ${errstr(err)}\n`);
+      return 111;
+    }
+    try {
+      process.chdir(dir);
     } catch (err) {
       io.stderr(`svc: warning: unable to chdir to ${dir}: ${errstr(err)}\n`);
       continue;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { errcode, errstr } from '../supervision/errstr.js';
 import type { ProgramIo } from '../supervision/program.js';
 import { STATUS_BYTES, unpackStatus } from '../supervision/status.js';
-import { enterServiceDir, openFifoForWrite } from '../supervision/svdir.js';
+import { openFifoForWrite } from '../supervision/svdir.js';
 import { tai64nToUnix } from '../supervision/tai64n.js';
 
 /** The body of svstat's line for the service in the cwd (0.76's checks, in order). */
@@ -63,9 +63,16 @@ export function main(argv: string[], io: ProgramIo): number {
   }
   let out = '';
   for (const dir of argv) {
+    try {
+      process.chdir(origin);
+    } catch (err) {
+      if (out !== '') io.stdout(out);
+      io.stderr(`svstat: fatal: unable to set directory: ${errstr(err)}\n`);
+      return 111;
+    }
     let body: string;
     try {
-      enterServiceDir(origin, dir);
+      process.chdir(dir);
       body = describe(Math.floor(Date.now() / 1000));
     } catch (err) {
       body = `unable to chdir: ${errstr(err)}`;

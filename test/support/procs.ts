@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach } from 'vitest';
+// Registered first so that its directory clean-up runs after the processes below are dead
+// (vitest runs after-hooks in reverse order of registration).
+import './tmp.js';
 
 /**
  * Background processes for tests. Every process started here (and every pid
