@@ -13,11 +13,14 @@ export class ProcTitle {
   }
 
   feed(bytes: Uint8Array): void {
+    const fresh = Buffer.from(bytes.filter((b) => b !== 0));
     const len = this.buf.length;
-    for (const b of bytes) {
-      if (b === 0) continue;
-      this.buf.copyWithin(3, 4, len);
-      this.buf[len - 1] = b;
+    const room = len - 3;
+    if (fresh.length >= room) {
+      fresh.copy(this.buf, 3, fresh.length - room);
+    } else {
+      this.buf.copyWithin(3, 3 + fresh.length, len);
+      fresh.copy(this.buf, len - fresh.length);
     }
   }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pollUntil, processTree, startProcess } from '../support/procs.js';
 import { tempDir } from '../support/tmp.js';
-import { bin, ours, readStatus, recordingService, startSupervise, waitUp } from './service.js';
+import { bin, ours, SLEEP, readStatus, recordingService, startSupervise, waitUp } from './service.js';
 
 function cmdline(pid: number): string {
   try {
@@ -38,7 +38,7 @@ describe('svscanboot', () => {
     mkdirSync(service);
     const a = path.join(service, 'a');
     mkdirSync(a);
-    writeFileSync(path.join(a, 'run'), '#!/bin/sh\necho hello-from-a >&2\nexec sleep 1000\n');
+    writeFileSync(path.join(a, 'run'), `#!/bin/sh\necho hello-from-a >&2\nexec ${SLEEP} 1000\n`);
     chmodSync(path.join(a, 'run'), 0o755);
     const left = recordingService(path.join(service, 'b'));
     const leftover = startSupervise(left);

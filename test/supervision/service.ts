@@ -4,6 +4,9 @@ import { DIST_BIN, run, type RunResult } from '../support/run.js';
 import { pollUntil, startProcess, type Background } from '../support/procs.js';
 import { unpackStatus, type Status } from '../../src/supervision/status.js';
 
+/** sleep(1) by absolute path: services under svscanboot get a PATH of the test root only. */
+export const SLEEP = ['/bin/sleep', '/usr/bin/sleep'].find((p) => existsSync(p)) ?? 'sleep';
+
 export const SIGNALS_TRAPPED = ['HUP', 'ALRM', 'INT', 'QUIT', 'USR1', 'USR2', 'CONT'];
 
 /**
@@ -21,7 +24,7 @@ ${traps}
 trap 'echo TERM >> events; exit 0' TERM
 echo $$ > pid.new && mv pid.new pid
 echo $$ >> starts
-while :; do sleep 0.05; done
+while :; do ${SLEEP} 0.05; done
 `,
   );
   chmodSync(path.join(dir, 'run'), 0o755);
