@@ -1,9 +1,9 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pollUntil, startProcess } from '../support/procs.js';
 import { tempDir } from '../support/tmp.js';
-import { bin, ours, readStatus, recordingService, startSupervise, waitUp } from './service.js';
+import { bin, ours, readStatus, SLEEP, recordingService, startSupervise, waitUp } from './service.js';
 
 const FAST = { DJBPKG_SVSCAN_INTERVAL_MS: '200' };
 
@@ -28,7 +28,7 @@ describe('svscan', () => {
     const envFile = path.join(root, 'env');
     const c = path.join(root, 'c');
     mkdirSync(c);
-    script(path.join(c, 'run'), `#!/bin/sh\nenv > ${envFile}\nexec sleep 1000\n`);
+    script(path.join(c, 'run'), `#!/bin/sh\nenv > ${envFile}\nexec ${SLEEP} 1000\n`);
     await pollUntil('c ran', () => existsSync(envFile) && readFileSync(envFile, 'utf8').includes('PATH='));
     expect(readFileSync(envFile, 'utf8')).not.toContain('DJBPKG_SVSCAN_INTERVAL_MS');
     expect(existsSync(path.join(hidden, 'supervise'))).toBe(false);
@@ -52,6 +52,50 @@ describe('svscan', () => {
     const scan = startSvscan(root);
     await pollUntil('lock message twice', () => scan.stderr().split('\n').filter(Boolean).length >= 2);
     expect(scan.stderr().split('\n')[0]).toBe('supervise: fatal: unable to acquire a/supervise/lock: temporary failure');
+  });
+
+  it('treats a symlink and its target as one service, decides about log/ once, forgets an entry that is gone', async () => {
+    const root = tempDir();
+    const away = tempDir();
+    const a = recordingService(path.join(root, 'a'));
+    symlinkSync('a', path.join(root, 'b-link'));
+    const scan = startSvscan(root);
+    await waitUp(a);
+    /** A new service; once it is up, a whole scan has run since it was made. */
+    const marker = async (name: string) => {
+      const d = path.join(root, name);
+      mkdirSync(d);
+      script(path.join(d, 'run'), `#!/bin/sh\nexec ${SLEEP} 1000\n`);
+      await pollUntil(`${name} up`, () => (readStatus(d)?.pid ?? 0) !== 0);
+    };
+    // log/ added after the service was first seen is not noticed...
+    recordingService(path.join(a, 'log'));
+    await marker('zmark1');
+    expect(existsSync(path.join(a, 'log/supervise'))).toBe(false);
+    // ...until the entry is forgotten: moved out of the scanned dir and stopped, then moved back.
+    renameSync(a, path.join(away, 'a'));
+    await ours('svc', ['-dx', path.join(away, 'a')]);
+    await pollUntil('moved supervise gone', async () => (await ours('svok', [path.join(away, 'a')])).code === 100);
+    await marker('zmark2');
+    renameSync(path.join(away, 'a'), a);
+    await waitUp(path.join(a, 'log'));
+    await waitUp(a);
+    // One supervisor for a and b-link (a second would have hit the lock); b-link dangled while a was away.
+    for (const line of scan.stderr().split('\n').filter(Boolean)) {
+      expect(line).toBe('svscan: warning: unable to stat b-link: file does not exist');
+    }
+    expect(existsSync(path.join(root, 'b-link/supervise/status'))).toBe(true);
+  });
+
+  it('refuses services beyond 1000 with the 0.76 warning', async () => {
+    const root = tempDir();
+    for (let i = 0; i < 1001; i++) {
+      mkdirSync(path.join(root, `d${i}`));
+      writeFileSync(path.join(root, `d${i}`, 'down'), '');
+    }
+    const scan = startSvscan(root);
+    const line = await pollUntil('too many', () => scan.stderr().split('\n').find((l) => l.includes('too many')));
+    expect(line).toMatch(/^svscan: warning: unable to start d\d+: running too many services$/);
   });
 
   it('fails on a missing directory with the 0.76 text', async () => {
@@ -99,7 +143,7 @@ describe('svscan', () => {
     for (let i = 0; i < 200; i++) {
       const d = path.join(root, `s${i}`);
       mkdirSync(d);
-      script(path.join(d, 'run'), '#!/bin/sh\nexec sleep 1000\n');
+      script(path.join(d, 'run'), `#!/bin/sh\nexec ${SLEEP} 1000\n`);
     }
     const scan = startSvscan(root);
     const names = Array.from({ length: 200 }, (_, i) => `s${i}`);
