@@ -1,0 +1,144 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterEach } from 'vitest';
+// Registered first so that its directory clean-up runs after the processes below are dead
+// (vitest runs after-hooks in reverse order of registration).
+import './tmp.js';
+
+/**
+ * Background processes for tests. Every process started here (and every pid
+ * handed to `track`) is killed with its whole process group and all its
+ * descendants after each test, pass or fail.
+ */
+
+export interface Background {
+  child: ChildProcess;
+  pid: number;
+  /** Everything written to stdout/stderr so far (when piped). */
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (or signal name) once the process is gone. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface StartOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** stdio for the process; default: stdin ignored, stdout/stderr piped and collected. */
+  stdio?: ('pipe' | 'ignore' | 'inherit' | number)[];
+}
+
+const tracked = new Set<number>();
+
+/** Starts a process in its own process group and tracks it for teardown. */
+export function startProcess(cmd: string, args: string[], opts: StartOptions = {}): Background {
+  const child = spawn(cmd, args, {
+    cwd: opts.cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C', TZ: 'UTC', ...opts.env },
+    stdio: (opts.stdio ?? ['ignore', 'pipe', 'pipe']) as never,
+    detached: true,
+  });
+  if (child.pid === undefined) throw new Error(`unable to start ${cmd}`);
+  tracked.add(child.pid);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout?.on('data', (b: Buffer) => out.push(b));
+  child.stderr?.on('data', (b: Buffer) => err.push(b));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return {
+    child,
+    pid: child.pid,
+    stdout: () => Buffer.concat(out).toString(),
+    stderr: () => Buffer.concat(err).toString(),
+    exited,
+  };
+}
+
+/** Tracks a pid this test did not start directly (it is killed in teardown). */
+export function track(pid: number): void {
+  tracked.add(pid);
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after the deadline. */
+export async function pollUntil<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  { timeoutMs = 15_000, intervalMs = 25 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Is a pid alive (and not a zombie)? */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Parent pid of every live process, from /proc. */
+function parents(): Map<number, number> {
+  const map = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      map.set(Number(name), Number(fields[1]));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return map;
+}
+
+/** pid and all its descendants (children first found before anything is killed). */
+export function processTree(pid: number): number[] {
+  const ppid = parents();
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    for (const [p, pp] of ppid) if (pp === out[i] && !out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
+/** SIGKILLs pid, its process group and its descendants; waits until they are gone. */
+export async function killTree(pid: number): Promise<void> {
+  const all = processTree(pid);
+  for (const p of all) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Not a group leader, or the group is empty.
+  }
+  await pollUntil(`pids ${all.join(',')} to die`, () => all.every((p) => !alive(p)), { timeoutMs: 10_000 });
+}
+
+afterEach(async () => {
+  const pids = [...tracked];
+  tracked.clear();
+  for (const pid of pids) await killTree(pid);
+});
