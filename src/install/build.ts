@@ -1,16 +1,16 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DjbError, ioError } from '../core/errors.js';
+import { bundleDir, copyRuntime, RUNTIME_DIR } from './runtime.js';
 
 /** The build kinds djbpkg knows; only `ts` is implemented. */
 export const BUILDS = ['ts', 'native'] as const;
 export type BuildKind = (typeof BUILDS)[number];
 
-/** dist/bin of this djbpkg: where the runtime's program entries are (`<name>.js`). */
+/** dist/runtime of this djbpkg: the bundled programs (`<name>.js`) a `ts` build copies. */
 export function runtimeBinDir(): string {
-  return fileURLToPath(new URL('../bin/', import.meta.url));
+  return bundleDir();
 }
 
 export interface CommandSplit {
@@ -35,13 +35,13 @@ function shQuote(s: string): string {
 export interface WrapperTarget {
   /** Absolute path of the node binary found at install time. */
   node: string;
-  /** Absolute path of the program's JS entry. */
+  /** The program's bundle, relative to the package directory. */
   program: string;
 }
 
-/** Where the wrapper for `name` points. The one place to change when the runtime is bundled into the package. */
-export function wrapperTarget(name: string, binDir = runtimeBinDir(), node = process.execPath): WrapperTarget {
-  return { node, program: path.join(binDir, `${name}.js`) };
+/** Where the wrapper for `name` points: the bundle copied into the package itself. */
+export function wrapperTarget(name: string, node = process.execPath): WrapperTarget {
+  return { node, program: `${RUNTIME_DIR}/${name}.js` };
 }
 
 /**
@@ -57,16 +57,23 @@ export function wrapperScript(pkgLabel: string, name: string, target: WrapperTar
     'pkg=${here%/command/*}',
     `node=${shQuote(target.node)}`,
     `[ -x "$node" ] || { echo "${name}: fatal: node not found at $node; reinstall with djbpkg install" >&2; exit 111; }`,
-    `DJBPKG_PACKAGE_DIR=$pkg exec "$node" ${shQuote(target.program)} "$@"`,
+    `DJBPKG_PACKAGE_DIR=$pkg exec "$node" "$pkg/"${shQuote(target.program)} "$@"`,
     '',
   ].join('\n');
 }
 
 /**
- * build `ts`: writes `tree/command/<name>` (mode 0755) for every present command,
- * each as `<name>{new}` then renamed.
+ * build `ts`: copies the bundled runtime into `tree/runtime/` and writes
+ * `tree/command/<name>` (mode 0755) for every present command, each as
+ * `<name>{new}` then renamed. The package then needs nothing from the
+ * checkout that installed it, only the node recorded in the wrappers.
  */
 export async function buildTs(tree: string, pkgLabel: string, present: readonly string[], binDir = runtimeBinDir()): Promise<void> {
+  try {
+    copyRuntime(tree, present, binDir);
+  } catch (err) {
+    throw ioError(`unable to copy the runtime into ${path.join(tree, RUNTIME_DIR)}`, err);
+  }
   const commandDir = path.join(tree, 'command');
   try {
     await mkdir(commandDir, { recursive: true });
@@ -74,7 +81,7 @@ export async function buildTs(tree: string, pkgLabel: string, present: readonly 
     for (const name of present) {
       const file = path.join(commandDir, name);
       const tmp = `${file}{new}`;
-      await writeFile(tmp, wrapperScript(pkgLabel, name, wrapperTarget(name, binDir)), { mode: 0o755 });
+      await writeFile(tmp, wrapperScript(pkgLabel, name, wrapperTarget(name)), { mode: 0o755 });
       await chmod(tmp, 0o755);
       await rename(tmp, file);
     }

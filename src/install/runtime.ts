@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,19 +16,6 @@ export const RUNTIME_DIR = 'runtime';
 /** dist/runtime of the djbpkg that is running. */
 export function bundleDir(): string {
   return fileURLToPath(new URL('../runtime/', import.meta.url));
-}
-
-/** Names of the programs the runtime has (bundled by the build). */
-export function runtimePrograms(): string[] {
-  const list = path.join(bundleDir(), 'programs.json');
-  try {
-    return JSON.parse(readFileSync(list, 'utf8')) as string[];
-  } catch (err) {
-    throw new DjbError('E_BUILD', `unable to read ${list}: the runtime is not built`, {
-      cause: err,
-      hint: 'run npm run build in the djbpkg checkout',
-    });
-  }
 }
 
 /** koffi's own directory and its native package for this platform. */
@@ -75,10 +62,9 @@ function copyTree(from: string, to: string, keep: (rel: string) => boolean, copi
  * Copies the runtime into `packageDir/runtime` (the caller stages packageDir,
  * so this never writes into a live package). Returns every file written.
  */
-export function copyRuntime(packageDir: string, programs: readonly string[]): string[] {
+export function copyRuntime(packageDir: string, programs: readonly string[], src = bundleDir()): string[] {
   const dest = path.join(packageDir, RUNTIME_DIR);
   const copied: string[] = [];
-  const src = bundleDir();
   mkdirSync(dest, { recursive: true });
   for (const name of ['package.json', ...programs.map((p) => `${p}.js`)]) {
     copyFileSync(path.join(src, name), path.join(dest, name));
@@ -88,14 +74,4 @@ export function copyRuntime(packageDir: string, programs: readonly string[]): st
   copyTree(k.koffi, path.join(dest, 'node_modules', 'koffi'), koffiRuntimeFile, copied);
   copyTree(k.native, path.join(dest, 'node_modules', k.nativeName), (rel) => !rel.endsWith('.md'), copied);
   return copied;
-}
-
-/** True when `file` is a regular, non-empty file (a bundle that is really there). */
-export function isBundle(file: string): boolean {
-  try {
-    const st = statSync(file);
-    return st.isFile() && st.size > 0;
-  } catch {
-    return false;
-  }
 }

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DjbError } from '../../src/core/errors.js';
@@ -6,35 +6,38 @@ import { Root } from '../../src/core/root.js';
 import { buildTs, checkBuild, splitCommands, wrapperScript } from '../../src/install/build.js';
 import { applyLink, wantedLinks } from '../../src/install/layout.js';
 import { MANIFEST_FILE, formatManifest, parseManifest, scanTree, verifyInstalled } from '../../src/install/manifest.js';
-import { DIST_BIN, run } from '../support/run.js';
+import { DIST_RUNTIME, run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
 
 const PKG = { category: 'admin', name: 'daemontools', version: '0.76' };
 
 describe('build ts', () => {
-  it('splits package/commands into runtime programs present in dist/bin and missing ones', () => {
-    const s = splitCommands(['djbpkg', 'no-such-program'], DIST_BIN);
-    expect(s).toEqual({ present: ['djbpkg'], missing: ['no-such-program'] });
+  it('splits package/commands into runtime programs present in dist/runtime and missing ones', () => {
+    const s = splitCommands(['envdir', 'djbpkg', 'no-such-program'], DIST_RUNTIME);
+    expect(s).toEqual({ present: ['envdir'], missing: ['djbpkg', 'no-such-program'] });
   });
 
-  it('writes 0755 /bin/sh wrappers that run the runtime program through /command and /usr/local/bin links', async () => {
+  it('copies the bundled runtime into the package and writes 0755 /bin/sh wrappers that run it through /command and /usr/local/bin links', async () => {
     const root = new Root(tempDir());
     const tree = path.join(root.packageDir, 'admin/daemontools-0.76');
     mkdirSync(tree, { recursive: true });
-    await buildTs(tree, 'daemontools 0.76', ['djbpkg'], DIST_BIN);
-    const wrapper = path.join(tree, 'command/djbpkg');
+    await buildTs(tree, 'daemontools 0.76', ['envdir'], DIST_RUNTIME);
+    const wrapper = path.join(tree, 'command/envdir');
     expect(statSync(wrapper).mode & 0o777).toBe(0o755);
     const text = readFileSync(wrapper, 'utf8');
-    expect(text.startsWith('#!/bin/sh\n# djbpkg: daemontools 0.76 djbpkg (TypeScript runtime)\n')).toBe(true);
+    expect(text.startsWith('#!/bin/sh\n# djbpkg: daemontools 0.76 envdir (TypeScript runtime)\n')).toBe(true);
     expect(text).toContain(`node='${process.execPath}'`);
-    expect(text).toContain(`DJBPKG_PACKAGE_DIR=$pkg exec "$node" '${path.join(DIST_BIN, 'djbpkg.js')}' "$@"`);
-    for (const l of wantedLinks(root, PKG, ['djbpkg'])) await applyLink(l);
-    const pkgVersion = (JSON.parse(readFileSync(path.join(DIST_BIN, '../../package.json'), 'utf8')) as { version: string }).version;
-    for (const via of ['command/djbpkg', 'usr/local/bin/djbpkg']) {
-      const r = await run(root.join(via), ['--version']);
-      expect(r.stderr).toBe('');
-      expect(r.stdout.trim()).toBe(pkgVersion);
-      expect(r.code).toBe(0);
+    expect(text).toContain(`DJBPKG_PACKAGE_DIR=$pkg exec "$node" "$pkg/"'runtime/envdir.js' "$@"`);
+    expect(statSync(path.join(tree, 'runtime/envdir.js')).size).toBeGreaterThan(0);
+    expect(existsSync(path.join(tree, 'runtime/svc.js'))).toBe(false);
+    const koffiPkg = JSON.parse(readFileSync(path.join(tree, 'runtime/node_modules/koffi/package.json'), 'utf8')) as { name: string };
+    expect(koffiPkg.name).toBe('koffi');
+    for (const l of wantedLinks(root, PKG, ['envdir'])) await applyLink(l);
+    for (const via of ['command/envdir', 'usr/local/bin/envdir']) {
+      const r = await run(root.join(via), []);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe('envdir: usage: envdir dir child\n');
+      expect(r.code).toBe(111);
     }
   });
 

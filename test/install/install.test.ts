@@ -6,7 +6,7 @@ import { FENCE_BEGIN, INITTAB_LINE } from '../../src/install/boot.js';
 import { verifyInstalled } from '../../src/install/manifest.js';
 import { startServer } from '../support/http.js';
 import { writeRecipe } from '../support/recipe.js';
-import { DIST_BIN, djbpkg } from '../support/run.js';
+import { DIST_RUNTIME, djbpkg } from '../support/run.js';
 import type { RunResult } from '../support/run.js';
 import { digestsOf } from '../support/tarball.js';
 import { tempDir } from '../support/tmp.js';
@@ -16,11 +16,11 @@ import { treeListing } from './support/tree.js';
 
 /**
  * package/commands of the synthetic tree: three daemontools names (present once
- * the runtime has them), one the runtime never has, and `djbpkg` so that at
+ * the runtime has them), one the runtime never has, and `envdir` so that at
  * least one command is always present and the links are always exercised.
  */
-const COMMANDS = ['svc', 'svok', 'svstat', 'nosuchprogram', 'djbpkg'];
-const PRESENT = COMMANDS.filter((c) => existsSync(path.join(DIST_BIN, `${c}.js`)));
+const COMMANDS = ['svc', 'svok', 'svstat', 'nosuchprogram', 'envdir'];
+const PRESENT = COMMANDS.filter((c) => existsSync(path.join(DIST_RUNTIME, `${c}.js`)));
 const MISSING = COMMANDS.filter((c) => !PRESENT.includes(c));
 
 const ERRNO_PATCH = `errno: take errno from <errno.h> (test copy)
@@ -254,17 +254,17 @@ describe('djbpkg install', { timeout: 60_000 }, () => {
   it('a foreign file in /command stops the install before any change; --force replaces it', async () => {
     const f = await fixture(undefined, (root) => {
       mkdirSync(path.join(root, 'command'));
-      writeFileSync(path.join(root, 'command/djbpkg'), '#!/bin/sh\necho someone else\n', { mode: 0o755 });
+      writeFileSync(path.join(root, 'command/envdir'), '#!/bin/sh\necho someone else\n', { mode: 0o755 });
     });
     const before = fullListing(f.root);
     const r = await f.install('--boot', 'none');
     expect(r.code).toBe(100);
-    expect(r.stderr).toMatch(/^djbpkg: fatal: not replacing what belongs to something else: \/command\/djbpkg \(a file\)\n/m);
+    expect(r.stderr).toMatch(/^djbpkg: fatal: not replacing what belongs to something else: \/command\/envdir \(a file\)\n/m);
     expect(fullListing(f.root)).toEqual(before);
     const forced = ok(await f.install('--boot', 'none', '--force'));
     expect(forced.changed).toBe(true);
-    expect(readlinkSync(path.join(f.root, 'command/djbpkg'))).toBe('../package/admin/daemontools/command/djbpkg');
-    expect(existsSync(path.join(f.root, 'command/djbpkg{djbpkg-old}'))).toBe(false);
+    expect(readlinkSync(path.join(f.root, 'command/envdir'))).toBe('../package/admin/daemontools/command/envdir');
+    expect(existsSync(path.join(f.root, 'command/envdir{djbpkg-old}'))).toBe(false);
   });
 
   it('two installs at once: one waits for the other; both succeed and the tree is consistent', async () => {

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 export const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
 export const DIST_BIN = fileURLToPath(new URL('../../dist/bin/', import.meta.url));
+/** The bundled runtime programs a `ts` build copies into a package. */
+export const DIST_RUNTIME = fileURLToPath(new URL('../../dist/runtime/', import.meta.url));
 
 export interface RunResult {
   code: number | null;
