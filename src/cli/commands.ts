@@ -5,6 +5,7 @@ import { fetchCommand } from './fetch.js';
 import { infoCommand } from './info.js';
 import { initCommand } from './init.js';
 import { installCommand } from './install.js';
+import { sysdepsCommand } from './sysdeps.js';
 import { verifyCommand } from './verify.js';
 
 /**
@@ -13,4 +14,4 @@ import { verifyCommand } from './verify.js';
  */
 export type CommandFactory = (io: Io) => CommandModule<any, any>;
 
-export const COMMANDS: CommandFactory[] = [initCommand, installCommand, fetchCommand, verifyCommand, infoCommand, bootCommand];
+export const COMMANDS: CommandFactory[] = [initCommand, installCommand, fetchCommand, verifyCommand, infoCommand, sysdepsCommand, bootCommand];

@@ -4,6 +4,9 @@ import { fetchDistfile } from '../install/fetch.js';
 import { BOOT_MODES, BUILDS, DEFAULT_LOCK_WAIT_MS, checkBuild, choosePatches, install, lockRoot } from '../install/index.js';
 import type { BootRequest, HeldLock, InstallDeps } from '../install/index.js';
 import { applyPatchSets } from '../install/patch.js';
+import { koffiVersion } from '../install/runtime.js';
+import { startSvscan } from '../install/start.js';
+import { probeSysdeps, writeSysdeps } from '../install/sysdeps.js';
 import { resolveRecipe } from '../recipe/index.js';
 import { distfilesDir, extraRecipeDirs, fetchOptions, md5OnlyWarning } from './fetch-options.js';
 import type { GlobalArgs } from './fetch-options.js';
@@ -33,7 +36,7 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
         .option('without', { type: 'string', array: true, describe: 'do not apply patch set NAME, even if it is a default (repeatable)' })
         .option('build', { type: 'string', choices: [...BUILDS], default: 'ts', describe: 'ts: commands run the TypeScript runtime; native: not supported yet' })
         .option('boot', { type: 'string', choices: [...BOOT_MODES], default: 'auto', describe: 'how svscanboot is started at boot' })
-        .option('start', { type: 'boolean', default: true, describe: 'start svscan after installing (--no-start: do not; install never starts it yet)' })
+        .option('start', { type: 'boolean', default: true, describe: 'when ROOT is /, start svscanboot after installing, as djbpkg boot does (--no-start: do not); never for a sandbox root' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'print every step it would take and change nothing' })
         .option('force', { type: 'boolean', default: false, describe: 'replace files and links in /command and /usr/local/bin that belong to something else' })
         .option('lock-wait', { type: 'number', default: DEFAULT_LOCK_WAIT_MS / 1000, describe: 'seconds to wait for another install on the same root before failing (exit 111)' }) as never,
@@ -71,8 +74,20 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
       } finally {
         lock?.release();
       }
-      if (!dryRun) info(io.stderr, 'svscan is not started by install; start it with djbpkg boot (or reboot)');
-      if (args.json) json(io.stdout, report);
+      let sysdeps: string | null = null;
+      let svscanPid: number | null = null;
+      if (!dryRun) {
+        sysdeps = await writeSysdeps(report.packageDir, probeSysdeps(koffiVersion()));
+        info(io.stderr, `sysdeps: wrote ${sysdeps} (djbpkg sysdeps prints it)`);
+        if (!args.start) info(io.stderr, 'svscan not started (--no-start)');
+        else if (!io.root.isSystemRoot) info(io.stderr, `svscan is not started for a sandbox root; start it with djbpkg boot --root ${io.root.dir}`);
+        else {
+          const started = startSvscan(io.root);
+          svscanPid = started.record.pid;
+          info(io.stderr, started.alreadyRunning ? `svscan already running (pid ${svscanPid})` : `started svscanboot (pid ${svscanPid})`);
+        }
+      }
+      if (args.json) json(io.stdout, { ...report, sysdeps, svscanPid });
       else if (dryRun) info(io.stderr, 'dry run: nothing was changed');
       else if (report.changed) info(io.stdout, `installed ${report.name} ${report.version} in ${io.root.display(report.packageDir)}`);
       else info(io.stdout, `${report.name} ${report.version} is already installed exactly so; nothing changed`);

@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
+import { ioError } from '../core/errors.js';
+import { realProbeSystem } from '../posix/probe.js';
 import type { ProbeSystem } from '../posix/probe.js';
 
 /**
@@ -138,4 +142,26 @@ export function hostFacts(): { uname: Uname; cpuinfo: string | undefined } {
     cpuinfo = undefined;
   }
   return { uname: { sysname: os.type(), release: os.release(), machine: os.machine() }, cpuinfo };
+}
+
+/** This machine's report, probed now, for the `ts` build running on this node. */
+export function probeSysdeps(koffiVersion: string): SysdepsReport {
+  return buildSysdeps({
+    probes: realProbeSystem(),
+    ...hostFacts(),
+    build: { kind: 'ts', nodeVersion: process.version, nodePath: process.execPath, koffiVersion },
+  });
+}
+
+/** Writes PACKAGE/compile/sysdeps (new file, then rename). Returns its path. */
+export async function writeSysdeps(packageDir: string, report: SysdepsReport): Promise<string> {
+  const file = path.join(packageDir, 'compile', 'sysdeps');
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(`${file}{new}`, renderSysdeps(report), { mode: 0o644 });
+    await rename(`${file}{new}`, file);
+  } catch (err) {
+    throw ioError(`unable to write ${file}`, err);
+  }
+  return file;
 }

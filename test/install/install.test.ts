@@ -129,7 +129,10 @@ describe('djbpkg install', { timeout: 60_000 }, () => {
       missing: MISSING,
       boot: 'inittab',
       changed: true,
+      sysdeps: path.join(pkg, 'compile/sysdeps'),
+      svscanPid: null,
     });
+    expect(readFileSync(path.join(pkg, 'compile/sysdeps'), 'utf8')).toMatch(/^linux-.*\nbuild: ts\n[^]*\/\* sysdep: \+flock \*\/\n/);
     expect(statSync(path.join(f.root, 'package')).mode & 0o7777).toBe(0o1755);
     expect(readlinkSync(path.join(f.root, 'package/admin/daemontools'))).toBe('daemontools-0.76');
     expect(statSync(path.join(pkg, 'package/install')).mode & 0o777).toBe(0o755);
