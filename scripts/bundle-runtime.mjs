@@ -2,7 +2,7 @@
 // the shared runner) into dist/runtime/<prog>.js with esbuild, so that an
 // installed program starts by reading one file. koffi stays external: its
 // native binary is copied beside the bundles at install time.
-import { readdirSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const src = new URL('../src/bin/', import.meta.url);
@@ -14,6 +14,7 @@ const programs = readdirSync(src)
   .map((f) => f.slice(0, -3))
   .sort();
 
+rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 await build({
   entryPoints: programs.map((p) => ({ in: new URL(p + '.ts', src).pathname, out: p })),
