@@ -1,0 +1,214 @@
+import { spawn } from 'node:child_process';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DjbError, ioError } from '../core/errors.js';
+import type { Root } from '../core/root.js';
+import { pipe2 } from '../posix/index.js';
+
+/**
+ * `djbpkg boot`: start now what the boot line would start at boot. For the
+ * real root that is /command/svscanboot, detached; for a sandbox root it is
+ * `svscan ROOT/service` piped into `readproctitle service errors: ....`, both
+ * detached, their PIDs recorded so that `boot --stop` can stop exactly them.
+ */
+
+export interface BootRecord {
+  root: string;
+  /** svscan's PID (or svscanboot's, for the real root). */
+  pid: number;
+  /** readproctitle's PID, when we started it ourselves. */
+  readproctitlePid: number | undefined;
+  startedAt: string;
+}
+
+export const READPROCTITLE_DOTS = 400;
+
+function recordPath(root: Root): string {
+  return path.join(root.stateDir, 'boot.json');
+}
+
+export function readBootRecord(root: Root): BootRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(recordPath(root), 'utf8')) as BootRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeBootRecord(root: Root, rec: BootRecord): void {
+  const file = recordPath(root);
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file + '{new}', JSON.stringify(rec, null, 2) + '\n');
+    renameSync(file + '{new}', file);
+  } catch (err) {
+    throw ioError(`unable to record boot state in ${file}`, err);
+  }
+}
+
+export function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie is not running: read its state.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function requireCommand(root: Root, name: string): string {
+  const file = path.join(root.commandDir, name);
+  if (!existsSync(file)) {
+    throw new DjbError('E_NOT_INSTALLED', `${root.display(file)} does not exist`, {
+      hint: 'install daemontools first: djbpkg install daemontools',
+    });
+  }
+  return file;
+}
+
+/** PATH for supervised services: the root's commands first, then the usual places. */
+export function servicePath(root: Root): string {
+  const dirs = [root.commandDir, root.usrLocalBin, '/usr/local/bin', '/usr/local/sbin', '/bin', '/sbin', '/usr/bin', '/usr/sbin'];
+  return [...new Set(dirs)].join(':');
+}
+
+export interface StartResult {
+  record: BootRecord;
+  alreadyRunning: boolean;
+}
+
+/** Starts svscan for the root, unless the recorded one still runs. */
+export function startSvscan(root: Root, now: Date = new Date()): StartResult {
+  const prior = readBootRecord(root);
+  if (prior && isAlive(prior.pid)) return { record: prior, alreadyRunning: true };
+  if (!existsSync(root.serviceDir)) {
+    throw new DjbError('E_NOT_INSTALLED', `${root.display(root.serviceDir)} does not exist`, {
+      hint: 'install daemontools first: djbpkg install daemontools',
+    });
+  }
+  const env = { PATH: servicePath(root) };
+  let record: BootRecord;
+  if (root.isSystemRoot) {
+    const svscanboot = requireCommand(root, 'svscanboot');
+    const child = spawn(svscanboot, [], { detached: true, stdio: 'ignore', env, cwd: '/' });
+    if (child.pid === undefined) throw new DjbError('E_IO', `unable to start ${svscanboot}`);
+    child.unref();
+    record = { root: root.dir, pid: child.pid, readproctitlePid: undefined, startedAt: now.toISOString() };
+  } else {
+    const svscan = requireCommand(root, 'svscan');
+    const readproctitle = requireCommand(root, 'readproctitle');
+    const devnull = openSync('/dev/null', 'r+');
+    const [r, w] = pipe2();
+    try {
+      const title = spawn(readproctitle, ['service', 'errors:', '.'.repeat(READPROCTITLE_DOTS)], {
+        detached: true,
+        stdio: [r, devnull, devnull],
+        env,
+        cwd: '/',
+      });
+      const scan = spawn(svscan, [root.serviceDir], { detached: true, stdio: [devnull, w, w], env, cwd: '/' });
+      if (scan.pid === undefined || title.pid === undefined) {
+        if (scan.pid) process.kill(scan.pid, 'SIGKILL');
+        if (title.pid) process.kill(title.pid, 'SIGKILL');
+        throw new DjbError('E_IO', `unable to start ${root.display(svscan)}`);
+      }
+      scan.unref();
+      title.unref();
+      record = { root: root.dir, pid: scan.pid, readproctitlePid: title.pid, startedAt: now.toISOString() };
+    } finally {
+      closeSync(r);
+      closeSync(w);
+      closeSync(devnull);
+    }
+  }
+  writeBootRecord(root, record);
+  return { record, alreadyRunning: false };
+}
+
+export interface StopResult {
+  stopped: number[];
+  wasRunning: boolean;
+}
+
+/**
+ * Stops what startSvscan started: first every service and its log are brought
+ * down and told to exit (`svc -dx`), then svscan and readproctitle by PID.
+ */
+export async function stopSvscan(root: Root, deadlineMs = 20_000): Promise<StopResult> {
+  const rec = readBootRecord(root);
+  if (!rec || !isAlive(rec.pid)) {
+    if (rec) rmSync(recordPath(root), { force: true });
+    return { stopped: [], wasRunning: false };
+  }
+  const svc = path.join(root.commandDir, 'svc');
+  const dirs = serviceDirs(root);
+  if (dirs.length > 0 && existsSync(svc)) {
+    await runQuiet(svc, ['-dx', ...dirs], { PATH: servicePath(root) });
+    await waitFor(() => dirs.every((d) => !supervised(d)), deadlineMs);
+  }
+  const stopped: number[] = [];
+  for (const pid of [rec.pid, rec.readproctitlePid]) {
+    if (!pid || !isAlive(pid)) continue;
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      continue;
+    }
+    if (!(await waitFor(() => !isAlive(pid), deadlineMs))) process.kill(pid, 'SIGKILL');
+    stopped.push(pid);
+  }
+  rmSync(recordPath(root), { force: true });
+  return { stopped, wasRunning: true };
+}
+
+/** Every service dir under ROOT/service and its log dir, as svscan would see them. */
+function serviceDirs(root: Root): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(root.serviceDir);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const name of names) {
+    if (name.startsWith('.')) continue;
+    const dir = path.join(root.serviceDir, name);
+    out.push(dir);
+    if (existsSync(path.join(dir, 'log'))) out.push(path.join(dir, 'log'));
+  }
+  return out;
+}
+
+/** True while a supervise holds DIR/supervise/ok open for reading. */
+function supervised(dir: string): boolean {
+  try {
+    const fd = openSync(path.join(dir, 'supervise', 'ok'), constants.O_WRONLY | constants.O_NONBLOCK);
+    closeSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function runQuiet(cmd: string, args: string[], env: Record<string, string>): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: 'ignore', env });
+    child.on('error', () => resolve(null));
+    child.on('close', (code) => resolve(code));
+  });
+}
+
+async function waitFor(cond: () => boolean, deadlineMs: number): Promise<boolean> {
+  const end = Date.now() + deadlineMs;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return cond();
+}
