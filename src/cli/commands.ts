@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
+import { bootCommand } from './boot.js';
 import { fetchCommand } from './fetch.js';
 import { infoCommand } from './info.js';
 import { initCommand } from './init.js';
@@ -12,4 +13,4 @@ import { verifyCommand } from './verify.js';
  */
 export type CommandFactory = (io: Io) => CommandModule<any, any>;
 
-export const COMMANDS: CommandFactory[] = [initCommand, installCommand, fetchCommand, verifyCommand, infoCommand];
+export const COMMANDS: CommandFactory[] = [initCommand, installCommand, fetchCommand, verifyCommand, infoCommand, bootCommand];

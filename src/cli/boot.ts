@@ -1,0 +1,46 @@
+import type { CommandModule } from 'yargs';
+import type { Io } from '../core/io.js';
+import { startSvscan, stopSvscan } from '../install/start.js';
+import type { GlobalArgs } from './fetch-options.js';
+import { info, json } from './render.js';
+
+interface BootArgs extends GlobalArgs {
+  stop: boolean;
+}
+
+/** `djbpkg boot [--stop]`: start (or stop) svscan for the root now. */
+export function bootCommand(io: Io): CommandModule<GlobalArgs, BootArgs> {
+  return {
+    command: 'boot',
+    describe: 'start now what the boot line starts: svscanboot for /, svscan ROOT/service | readproctitle for a sandbox root',
+    builder: (y) =>
+      y.option('stop', {
+        type: 'boolean',
+        default: false,
+        describe: 'stop what boot started: services down and told to exit (svc -dx), then svscan and readproctitle by PID',
+      }),
+    handler: async (args) => {
+      const root = io.root;
+      if (args.stop) {
+        const r = await stopSvscan(root);
+        if (args.json) json(io.stdout, { root: root.dir, action: 'stop', wasRunning: r.wasRunning, stopped: r.stopped });
+        else info(io.stderr, r.wasRunning ? `stopped svscan for ${root.dir} (pids ${r.stopped.join(' ')})` : `no svscan started by djbpkg is running for ${root.dir}`);
+        return;
+      }
+      const r = startSvscan(root);
+      const rec = r.record;
+      if (args.json) {
+        json(io.stdout, {
+          root: root.dir,
+          action: 'start',
+          alreadyRunning: r.alreadyRunning,
+          pid: rec.pid,
+          readproctitlePid: rec.readproctitlePid ?? null,
+        });
+        return;
+      }
+      info(io.stderr, r.alreadyRunning ? `svscan for ${root.dir} is already running` : `started svscan for ${root.dir}`);
+      io.stdout.write(`${rec.pid}\n`);
+    },
+  };
+}
