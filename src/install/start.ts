@@ -65,7 +65,7 @@ export function isAlive(pid: number | undefined): boolean {
 function requireCommand(root: Root, name: string): string {
   const file = path.join(root.commandDir, name);
   if (!existsSync(file)) {
-    throw new DjbError('E_NOT_INSTALLED', `${root.display(file)} does not exist`, {
+    throw new DjbError('E_NOT_INSTALLED', `${file} does not exist`, {
       hint: 'install daemontools first: djbpkg install daemontools',
     });
   }
@@ -88,7 +88,7 @@ export function startSvscan(root: Root, now: Date = new Date()): StartResult {
   const prior = readBootRecord(root);
   if (prior && isAlive(prior.pid)) return { record: prior, alreadyRunning: true };
   if (!existsSync(root.serviceDir)) {
-    throw new DjbError('E_NOT_INSTALLED', `${root.display(root.serviceDir)} does not exist`, {
+    throw new DjbError('E_NOT_INSTALLED', `${root.serviceDir} does not exist`, {
       hint: 'install daemontools first: djbpkg install daemontools',
     });
   }
@@ -116,7 +116,7 @@ export function startSvscan(root: Root, now: Date = new Date()): StartResult {
       if (scan.pid === undefined || title.pid === undefined) {
         if (scan.pid) process.kill(scan.pid, 'SIGKILL');
         if (title.pid) process.kill(title.pid, 'SIGKILL');
-        throw new DjbError('E_IO', `unable to start ${root.display(svscan)}`);
+        throw new DjbError('E_IO', `unable to start ${svscan}`);
       }
       scan.unref();
       title.unref();
