@@ -1,10 +1,13 @@
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
 import { bootCommand } from './boot.js';
+import { doctorCommand } from './doctor.js';
 import { fetchCommand } from './fetch.js';
 import { infoCommand } from './info.js';
 import { initCommand } from './init.js';
 import { installCommand } from './install.js';
+import { listCommand } from './list.js';
+import { removeCommand } from './remove.js';
 import { verifyCommand } from './verify.js';
 
 /**
@@ -13,4 +16,4 @@ import { verifyCommand } from './verify.js';
  */
 export type CommandFactory = (io: Io) => CommandModule<any, any>;
 
-export const COMMANDS: CommandFactory[] = [initCommand, installCommand, fetchCommand, verifyCommand, infoCommand, bootCommand];
+export const COMMANDS: CommandFactory[] = [initCommand, installCommand, fetchCommand, verifyCommand, infoCommand, bootCommand, listCommand, removeCommand, doctorCommand];
