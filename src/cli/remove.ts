@@ -48,7 +48,7 @@ export function removeCommand(io: Io): CommandModule<GlobalArgs, RemoveArgs> {
       }
       for (const l of lines) info(io.stderr, dryRun ? `would ${l}` : `${l}: done`);
       if (dryRun) info(io.stderr, 'dry run: nothing was changed');
-      else io.stdout.write(`removed ${plan.name} ${plan.versions.join(', ')}${plan.whole ? '' : ` (current: others remain)`}\n`);
+      else io.stdout.write(`removed ${plan.name} ${plan.versions.join(', ')}${plan.whole ? '' : ' (other versions remain)'}\n`);
       if (!dryRun && plan.whole && !args.purge) info(io.stderr, 'services in /service and the boot line were left alone (--purge removes the djbpkg boot hook)');
     },
   };

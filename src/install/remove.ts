@@ -31,6 +31,7 @@ export interface RemovePlan {
 export interface RemoveRequest {
   name: string;
   version: string | undefined;
+  /** Also the boot hook and an empty ROOT/service; only when the whole package goes. */
   purge: boolean;
 }
 
@@ -179,7 +180,7 @@ export async function planRemove(root: Root, req: RemoveRequest): Promise<Remove
     if (t !== undefined) actions.push({ kind: 'unlink', path: pkg.link, target: t });
   }
   for (const d of dirs) actions.push({ kind: 'tree', path: d });
-  if (req.purge) actions.push(...(await purgeActions(root)));
+  if (req.purge && whole) actions.push(...(await purgeActions(root)));
   return { name: pkg.name, category: pkg.category, versions, whole, actions };
 }
 

@@ -20,6 +20,8 @@ describe('djbpkg remove', { timeout: 60_000 }, () => {
     await f.install();
     symlinkSync('/usr/bin/env', path.join(f.root, 'command/foreign'));
     symlinkSync('../../../command/foreign', path.join(f.root, 'usr/local/bin/foreign'));
+    // Same category, another package whose name starts like ours: not ours.
+    symlinkSync('../package/admin/daemontools-extra/command/x', path.join(f.root, 'command/x'));
     mkdirSync(path.join(f.root, 'service/hello'));
     const inittab = readFileSync(path.join(f.root, 'etc/inittab'), 'utf8');
     expect(inittab).toContain(INITTAB_LINE);
@@ -38,7 +40,7 @@ describe('djbpkg remove', { timeout: 60_000 }, () => {
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('removed daemontools 0.76\n');
-    expect(readdirSync(path.join(f.root, 'command'))).toEqual(['foreign']);
+    expect(readdirSync(path.join(f.root, 'command')).sort()).toEqual(['foreign', 'x']);
     expect(readdirSync(path.join(f.root, 'usr/local/bin'))).toEqual(['foreign']);
     expect(readdirSync(path.join(f.root, 'package/admin'))).toEqual([]);
     expect(existsSync(path.join(f.root, 'service/hello'))).toBe(true);
