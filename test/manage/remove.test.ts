@@ -1,7 +1,9 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Root } from '../../src/core/root.js';
 import { FENCE_BEGIN, FENCE_END, INITTAB_LINE } from '../../src/install/boot.js';
+import { lockRoot } from '../../src/install/lock.js';
 import { treeListing } from '../install/support/tree.js';
 import { jsonOf, manageFixture } from './support/fixture.js';
 
@@ -117,5 +119,21 @@ describe('djbpkg remove', { timeout: 60_000 }, () => {
     expect(bad.code).toBe(100);
     expect(bad.stderr).toContain('djbpkg: fatal: bad package spec daemontools@\n');
     expect(readlinkSync(path.join(f.root, 'command/djbpkg'))).toBe('../package/admin/daemontools/command/djbpkg');
+  });
+
+  it('waits for the root lock: with another holder and --lock-wait 0 it exits 111 and removes nothing', async () => {
+    const f = await manageFixture();
+    await f.install();
+    const before = treeListing(f.root, (rel) => rel === 'var/lib/djbpkg');
+    const held = await lockRoot(new Root(f.root), 0);
+    try {
+      const r = await f.run(['remove', 'daemontools', '--lock-wait', '0']);
+      expect(r.code).toBe(111);
+      expect(r.stderr).toContain('another djbpkg install holds it');
+    } finally {
+      held.release();
+    }
+    expect(treeListing(f.root, (rel) => rel === 'var/lib/djbpkg')).toEqual(before);
+    expect((await f.run(['remove', 'daemontools', '--lock-wait', '0'])).code).toBe(0);
   });
 });
