@@ -1,10 +1,13 @@
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
 import { bootCommand } from './boot.js';
+import { doctorCommand } from './doctor.js';
 import { fetchCommand } from './fetch.js';
 import { infoCommand } from './info.js';
 import { initCommand } from './init.js';
 import { installCommand } from './install.js';
+import { listCommand } from './list.js';
+import { removeCommand } from './remove.js';
 import { sysdepsCommand } from './sysdeps.js';
 import { verifyCommand } from './verify.js';
 
@@ -14,4 +17,15 @@ import { verifyCommand } from './verify.js';
  */
 export type CommandFactory = (io: Io) => CommandModule<any, any>;
 
-export const COMMANDS: CommandFactory[] = [initCommand, installCommand, fetchCommand, verifyCommand, infoCommand, sysdepsCommand, bootCommand];
+export const COMMANDS: CommandFactory[] = [
+  initCommand,
+  installCommand,
+  fetchCommand,
+  verifyCommand,
+  infoCommand,
+  listCommand,
+  removeCommand,
+  doctorCommand,
+  bootCommand,
+  sysdepsCommand,
+];

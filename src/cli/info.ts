@@ -2,11 +2,15 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
+import { DjbError } from '../core/errors.js';
 import { sourcesFor } from '../install/fetch.js';
+import { findPackage } from '../install/installed.js';
+import type { InstalledPackage } from '../install/installed.js';
 import { resolveAllVersions, resolveRecipe, splitSpec } from '../recipe/index.js';
 import type { ResolvedRecipe } from '../recipe/index.js';
 import { distfilesDir, extraRecipeDirs } from './fetch-options.js';
 import type { GlobalArgs } from './fetch-options.js';
+import { installedJson, installedLines } from './list.js';
 import { json } from './render.js';
 
 interface InfoArgs extends GlobalArgs {
@@ -17,19 +21,35 @@ interface InfoArgs extends GlobalArgs {
 export function infoCommand(io: Io): CommandModule<GlobalArgs, InfoArgs> {
   return {
     command: 'info <package>',
-    describe: 'show a recipe: versions, sources, digests, patch sets, build type',
+    describe: 'show a recipe (versions, sources, digests, patch sets, build type) and what of it is installed',
     builder: (y) => y.positional('package', { type: 'string', describe: 'NAME, or NAME@RANGE for the versions matching RANGE', demandOption: true }),
     handler: async (args) => {
       const extra = extraRecipeDirs(args);
-      const versions =
-        splitSpec(args.package).range === undefined
-          ? await resolveAllVersions(args.package, extra)
-          : [await resolveRecipe(args.package, extra)];
+      const { name } = splitSpec(args.package);
+      const installed = await findPackage(io.root, name);
+      let versions: ResolvedRecipe[];
+      try {
+        versions =
+          splitSpec(args.package).range === undefined
+            ? await resolveAllVersions(args.package, extra)
+            : [await resolveRecipe(args.package, extra)];
+      } catch (err) {
+        if (!installed || !(err instanceof DjbError) || err.code !== 'E_UNKNOWN_PACKAGE') throw err;
+        if (args.json) json(io.stdout, { name, category: installed.category, recipeFile: null, versions: [], installed: installedJson(installed) });
+        else io.stdout.write([`${name} (category ${installed.category})`, '  recipe    (none found)', ...installedSection(installed)].join('\n') + '\n');
+        return;
+      }
       const dist = distfilesDir(args, io);
       const entries = await Promise.all(versions.map((r) => describeVersion(r, args.mirror ?? [], dist)));
       const first = versions[0]!;
       if (args.json) {
-        json(io.stdout, { name: first.name, category: first.category, recipeFile: first.recipeFile, versions: entries });
+        json(io.stdout, {
+          name: first.name,
+          category: first.category,
+          recipeFile: first.recipeFile,
+          versions: entries,
+          installed: installed ? installedJson(installed) : null,
+        });
         return;
       }
       const out: string[] = [
@@ -54,9 +74,20 @@ export function infoCommand(io: Io): CommandModule<GlobalArgs, InfoArgs> {
           out.push(`    ${p.name.padEnd(width)}  ${p.default ? 'on ' : 'off'}  ${what}`);
         }
       }
+      out.push('', ...(installed ? installedSection(installed) : ['installed', '  (not installed)']));
       io.stdout.write(out.join('\n') + '\n');
     },
   };
+}
+
+function installedSection(p: InstalledPackage): string[] {
+  const cur = p.versions.find((v) => v.current);
+  return [
+    'installed',
+    `  current   ${p.current ?? '(none)'}`,
+    `  package   ${cur?.dir ?? '(no current version)'}`,
+    ...installedLines(p).map((l) => `  ${l}`),
+  ];
 }
 
 interface VersionInfo {

@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'E_BOOT',
   'E_POSIX',
   'E_INTERNAL',
+  'E_UNHEALTHY',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
@@ -28,6 +28,8 @@ import type { LinkUndo, TreeSwap, WantedLink } from './layout.js';
 import { MANIFEST_FILE, formatManifest, parseManifest, scanTree, verifyManifest } from './manifest.js';
 import type { ManifestEntry } from './manifest.js';
 import { choosePatches } from './plan.js';
+import { splitVersionDir } from './installed.js';
+import { linksInto } from './remove.js';
 import type { InstallDeps, InstallOptions, InstallReport, RecipeForInstall } from './plan.js';
 
 /** What a stage found and did. */
@@ -108,6 +110,8 @@ export interface InstallContext {
   scan?: ArchiveScan;
   split?: CommandSplit;
   links?: WantedLink[];
+  /** Links of another installed version's commands that this version lacks: removed when the links switch. */
+  staleLinks?: { path: string; target: string }[];
   made: Made[];
   staged?: Staged;
   patchesApplied: string[];
@@ -148,10 +152,24 @@ async function inspect(ctx: InstallContext): Promise<string[]> {
   const notes = [`archive is safe to unpack: ${scan.members.length} members under ${scan.top}/`];
   notes.push(`commands: ${ctx.split.present.join(' ') || '(none)'}`);
   if (ctx.split.missing.length) notes.push(`not in the TypeScript runtime yet, not installed: ${ctx.split.missing.join(' ')}`);
+  ctx.staleLinks = await staleLinks(ctx);
+  if (ctx.staleLinks.length) notes.push(`links of commands this version lacks, to be removed: ${ctx.staleLinks.map((l) => ctx.root.display(l.path)).join(' ')}`);
   const conflicts = await findConflicts(ctx.links);
   if (conflicts.length && !ctx.opts.force) throw conflictError(ctx.root, conflicts);
   for (const c of conflicts) notes.push(`--force: replacing ${ctx.root.display(c.path)} (${c.what})`);
   return notes;
+}
+
+/**
+ * /command and /usr/local/bin links into this package (any version, or the
+ * NAME link) whose command the version being installed does not have.
+ */
+async function staleLinks(ctx: InstallContext): Promise<{ path: string; target: string }[]> {
+  const catDir = ctx.root.categoryDir(ctx.recipe.category);
+  const names = await readdir(catDir).catch(() => [] as string[]);
+  const dirs = [path.join(catDir, ctx.recipe.name), ...names.filter((n) => splitVersionDir(n)?.name === ctx.recipe.name).map((n) => path.join(catDir, n))];
+  const keep = new Set(need(ctx.split, 'commands').present);
+  return (await linksInto(ctx.root, dirs)).filter((l) => !keep.has(path.basename(l.path)));
 }
 
 function rootLinkEntries(ctx: InstallContext): ManifestEntry[] {
@@ -324,6 +342,14 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
         const u = await applyLink(l, ctx.made);
         if (u) ctx.linkUndos.push(u);
       }
+      for (const l of ctx.staleLinks ?? []) {
+        try {
+          await unlink(l.path);
+        } catch (err) {
+          throw ioError(`unable to remove ${l.path}`, err);
+        }
+        ctx.linkUndos.push({ path: l.path, before: 'link', target: l.target });
+      }
       notes.push(ctx.linkUndos.length ? `made ${ctx.linkUndos.length} links (${ctx.linkUndos.map((u) => ctx.root.display(u.path)).join(' ')})` : 'every link already in place');
       return { changed: ctx.linkUndos.length > 0, notes };
     },
@@ -340,6 +366,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
         const s = await inspectLink(l);
         if (s.state !== 'same') lines.push(`link ${ctx.root.display(l.path)} -> ${l.target}`);
       }
+      for (const l of ctx.staleLinks ?? []) lines.push(`remove ${ctx.root.display(l.path)} (a command this version lacks)`);
       return lines.length ? lines : ['leave every link as it is (already in place)'];
     },
   },

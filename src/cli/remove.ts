@@ -1,0 +1,55 @@
+import type { CommandModule } from 'yargs';
+import type { Io } from '../core/io.js';
+import { DEFAULT_LOCK_WAIT_MS, lockRoot } from '../install/lock.js';
+import { applyRemove, describeAction, planRemove, splitRemoveSpec } from '../install/remove.js';
+import type { GlobalArgs } from './fetch-options.js';
+import { info, json } from './render.js';
+
+interface RemoveArgs extends GlobalArgs {
+  spec: string;
+  purge: boolean;
+  'dry-run': boolean;
+  'lock-wait': number;
+}
+
+/** `djbpkg remove NAME[@VERSION]`: links into the package, the version link, the version dirs; services are left alone. */
+export function removeCommand(io: Io): CommandModule<GlobalArgs, RemoveArgs> {
+  return {
+    command: 'remove <spec>',
+    describe: 'remove NAME (every version, its /command and /usr/local/bin links) or NAME@VERSION (that version only); services keep running',
+    builder: (y) =>
+      y
+        .positional('spec', { type: 'string', describe: 'NAME or NAME@VERSION', demandOption: true })
+        .option('purge', { type: 'boolean', default: false, describe: "also remove djbpkg's fenced boot block or systemd unit, and ROOT/service if empty" })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'print what it would remove and change nothing' })
+        .option('lock-wait', { type: 'number', default: DEFAULT_LOCK_WAIT_MS / 1000, describe: 'seconds to wait for an install on the same root before failing (exit 111)' }) as never,
+    handler: async (args) => {
+      const { name, version } = splitRemoveSpec(args.spec);
+      const dryRun = args['dry-run'];
+      const lock = dryRun ? undefined : await lockRoot(io.root, Math.max(0, args['lock-wait']) * 1000, () => io.now());
+      let plan;
+      try {
+        plan = await planRemove(io.root, { name, version, purge: args.purge });
+        if (!dryRun) await applyRemove(plan);
+      } finally {
+        lock?.release();
+      }
+      const lines = plan.actions.map((a) => describeAction(io.root, a));
+      if (args.json) {
+        json(io.stdout, {
+          name: plan.name,
+          category: plan.category,
+          versions: plan.versions,
+          whole: plan.whole,
+          dryRun,
+          removed: plan.actions.map((a) => ({ kind: a.kind, path: a.path })),
+        });
+        return;
+      }
+      for (const l of lines) info(io.stderr, dryRun ? `would ${l}` : `${l}: done`);
+      if (dryRun) info(io.stderr, 'dry run: nothing was changed');
+      else io.stdout.write(`removed ${plan.name} ${plan.versions.join(', ')}${plan.whole ? '' : ' (other versions remain)'}\n`);
+      if (!dryRun && plan.whole && !args.purge) info(io.stderr, 'services in /service and the boot line were left alone (--purge removes the djbpkg boot hook)');
+    },
+  };
+}

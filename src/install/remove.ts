@@ -1,0 +1,215 @@
+import { lstat, readFile, readdir, readlink, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { DjbError, ioError } from '../core/errors.js';
+import type { Root } from '../core/root.js';
+import { FENCE_BEGIN, FENCE_END, SYSTEMD_UNIT, replaceFile, systemdUnitText } from './boot.js';
+import { requirePackage } from './installed.js';
+
+/**
+ * `djbpkg remove NAME[@VERSION]`. Services belong to the admin: nothing under
+ * ROOT/service is touched and no process is signalled. Only links that point
+ * into the removed package are removed, never a link that points elsewhere.
+ */
+
+export type RemoveAction =
+  | { kind: 'unlink'; path: string; target: string }
+  | { kind: 'tree'; path: string }
+  | { kind: 'unfence'; path: string }
+  | { kind: 'unit'; path: string }
+  | { kind: 'rmdir'; path: string };
+
+export interface RemovePlan {
+  name: string;
+  category: string;
+  /** Versions whose directories go. */
+  versions: string[];
+  /** True when the whole package goes (the `NAME` link included). */
+  whole: boolean;
+  actions: RemoveAction[];
+}
+
+export interface RemoveRequest {
+  name: string;
+  version: string | undefined;
+  /** Also the boot hook and an empty ROOT/service; only when the whole package goes. */
+  purge: boolean;
+}
+
+/** `NAME` or `NAME@VERSION`. */
+export function splitRemoveSpec(spec: string): { name: string; version: string | undefined } {
+  const at = spec.indexOf('@');
+  if (at < 0) return { name: spec, version: undefined };
+  const name = spec.slice(0, at);
+  const version = spec.slice(at + 1);
+  if (name === '' || version === '') throw new DjbError('E_USAGE', `bad package spec ${spec}`, { hint: 'use NAME or NAME@VERSION' });
+  return { name, version };
+}
+
+async function symlinks(dir: string): Promise<{ path: string; target: string }[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).sort();
+  } catch {
+    return [];
+  }
+  const out: { path: string; target: string }[] = [];
+  for (const n of names) {
+    const p = path.join(dir, n);
+    try {
+      if ((await lstat(p)).isSymbolicLink()) out.push({ path: p, target: await readlink(p) });
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+function resolveIn(root: Root, linkPath: string, target: string): string {
+  return target.startsWith('/') ? root.join(target) : path.resolve(path.dirname(linkPath), target);
+}
+
+/** True when `resolved` lies inside one of `dirs` (or is one of them). */
+function within(resolved: string, dirs: readonly string[]): boolean {
+  return dirs.some((d) => resolved === d || resolved.startsWith(d + path.sep));
+}
+
+/** /command and /usr/local/bin links whose targets lie in `dirs`, or (for /usr/local/bin) in such a /command link. */
+export async function linksInto(root: Root, dirs: readonly string[]): Promise<{ path: string; target: string }[]> {
+  const cmd = (await symlinks(root.commandDir)).filter((l) => within(resolveIn(root, l.path, l.target), dirs));
+  const cmdPaths = new Set(cmd.map((l) => l.path));
+  const bin = (await symlinks(root.usrLocalBin)).filter((l) => {
+    const r = resolveIn(root, l.path, l.target);
+    return cmdPaths.has(r) || within(r, dirs);
+  });
+  return [...cmd, ...bin];
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readOr(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function hasFence(text: string): boolean {
+  const lines = text.split('\n');
+  const b = lines.indexOf(FENCE_BEGIN);
+  return b >= 0 && lines.indexOf(FENCE_END, b) > b;
+}
+
+/** The text without djbpkg's fenced block(s); every other line is kept as it was. */
+export function removeFence(text: string): string {
+  const lines = text.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const end = lines[i] === FENCE_BEGIN ? lines.indexOf(FENCE_END, i) : -1;
+    if (end > i) i = end;
+    else out.push(lines[i]!);
+  }
+  return out.join('\n');
+}
+
+function systemdPaths(root: Root): { unit: string; wants: string } {
+  return { unit: path.join(root.systemdSystemDir, SYSTEMD_UNIT), wants: path.join(root.systemdSystemDir, 'multi-user.target.wants', SYSTEMD_UNIT) };
+}
+
+/** What --purge removes: djbpkg's fenced boot blocks, its own systemd unit, and ROOT/service when empty. */
+async function purgeActions(root: Root): Promise<RemoveAction[]> {
+  const out: RemoveAction[] = [];
+  for (const file of [root.inittab, root.rcLocal]) {
+    const text = await readOr(file);
+    if (text !== undefined && hasFence(text)) out.push({ kind: 'unfence', path: file });
+  }
+  const { unit, wants } = systemdPaths(root);
+  const unitText = await readOr(unit);
+  const marker = systemdUnitText().split('\n')[0]!;
+  if (unitText !== undefined && unitText.startsWith(marker)) {
+    const w = await symlinks(path.dirname(wants));
+    for (const l of w) if (l.path === wants) out.push({ kind: 'unlink', path: wants, target: l.target });
+    out.push({ kind: 'unit', path: unit });
+  }
+  let entries: string[] | undefined;
+  try {
+    entries = await readdir(root.serviceDir);
+  } catch {
+    entries = undefined;
+  }
+  if (entries && entries.length === 0) out.push({ kind: 'rmdir', path: root.serviceDir });
+  return out;
+}
+
+/** Looks at the root and says what remove would do; touches nothing. */
+export async function planRemove(root: Root, req: RemoveRequest): Promise<RemovePlan> {
+  const pkg = await requirePackage(root, req.name);
+  const catDir = path.dirname(pkg.link);
+  const all = pkg.versions.map((v) => v.version);
+  let versions: string[];
+  let whole: boolean;
+  if (req.version === undefined) {
+    versions = all;
+    whole = true;
+  } else {
+    if (!all.includes(req.version)) {
+      throw new DjbError('E_NOT_INSTALLED', `${req.name} ${req.version} is not installed under ${root.display(root.packageDir)}`, {
+        hint: `installed versions: ${all.join(', ') || '(none)'}`,
+      });
+    }
+    if (req.version === pkg.current && all.length > 1) {
+      const other = all.filter((v) => v !== req.version).at(-1)!;
+      throw new DjbError('E_USAGE', `${req.name} ${req.version} is the current version; not removing it while other versions are installed`, {
+        hint: `switch first: djbpkg install ${req.name}@${other}, then djbpkg remove ${req.name}@${req.version}`,
+      });
+    }
+    versions = [req.version];
+    whole = all.length === 1;
+  }
+  const dirs = versions.map((v) => path.join(catDir, `${pkg.name}-${v}`));
+  const actions: RemoveAction[] = (await linksInto(root, whole ? [pkg.link, ...dirs] : dirs)).map((l) => ({ kind: 'unlink' as const, ...l }));
+  if (whole && (await exists(pkg.link))) {
+    const t = await readlink(pkg.link).catch(() => undefined);
+    if (t !== undefined) actions.push({ kind: 'unlink', path: pkg.link, target: t });
+  }
+  for (const d of dirs) actions.push({ kind: 'tree', path: d });
+  if (req.purge && whole) actions.push(...(await purgeActions(root)));
+  return { name: pkg.name, category: pkg.category, versions, whole, actions };
+}
+
+/** One line per action, for --dry-run and the report. */
+export function describeAction(root: Root, a: RemoveAction): string {
+  const p = root.display(a.path);
+  if (a.kind === 'unlink') return `remove link ${p} -> ${a.target}`;
+  if (a.kind === 'tree') return `remove ${p}`;
+  if (a.kind === 'unfence') return `remove the djbpkg svscanboot block from ${p}`;
+  if (a.kind === 'unit') return `remove the djbpkg systemd unit ${p}`;
+  return `remove the empty directory ${p}`;
+}
+
+/** Carries out the plan, in order (links first, so no link ever points into a half-removed tree). Caller holds the root lock. */
+export async function applyRemove(plan: RemovePlan): Promise<void> {
+  for (const a of plan.actions) {
+    try {
+      if (a.kind === 'unlink' || a.kind === 'unit') await unlink(a.path).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+      else if (a.kind === 'tree') {
+        const aside = path.join(path.dirname(a.path), `.${path.basename(a.path)}.removing`);
+        await rm(aside, { recursive: true, force: true });
+        await rename(a.path, aside);
+        await rm(aside, { recursive: true, force: true });
+      } else if (a.kind === 'unfence') {
+        const text = await readFile(a.path, 'utf8');
+        await replaceFile(a.path, removeFence(text), 0o644);
+      } else await rmdir(a.path);
+    } catch (err) {
+      throw ioError(`unable to ${a.kind === 'unfence' ? 'edit' : 'remove'} ${a.path}`, err);
+    }
+  }
+}
