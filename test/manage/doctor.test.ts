@@ -82,7 +82,7 @@ describe('djbpkg doctor', { timeout: 60_000 }, () => {
     const inittab = path.join(f.root, 'etc/inittab');
     writeFileSync(inittab, readFileSync(inittab, 'utf8') + INITTAB_LINE + '\n');
     rmdirSync(path.join(f.root, 'service'));
-    const wrapper = path.join(f.pkg('0.76'), 'command/djbpkg');
+    const wrapper = path.join(f.pkg('0.76'), 'command/svok');
     writeFileSync(wrapper, readFileSync(wrapper, 'utf8').replace(/^node='.*'$/m, `node='${path.join(f.root, 'gone/node')}'`));
     const d = await doctor(f);
     expect(d.code).toBe(100);

@@ -86,11 +86,11 @@ describe('djbpkg verify (installed files)', { timeout: 60_000 }, () => {
     const cmds = path.join(f.pkg('0.76'), 'package/commands');
     writeFileSync(cmds, readFileSync(cmds, 'utf8') + 'tampered\n');
     unlinkSync(path.join(f.root, 'command/envdir'));
-    chmodSync(path.join(f.pkg('0.76'), 'command/djbpkg'), 0o700);
+    chmodSync(path.join(f.pkg('0.76'), 'command/svok'), 0o700);
     const bad = await f.run(['verify', 'daemontools']);
     expect(bad.code).toBe(100);
     expect(bad.stdout).toContain('  changed  /package/admin/daemontools-0.76/package/commands\n');
-    expect(bad.stdout).toContain('  changed  /package/admin/daemontools-0.76/command/djbpkg\n');
+    expect(bad.stdout).toContain('  changed  /package/admin/daemontools-0.76/command/svok\n');
     expect(bad.stdout).toContain('  missing  /command/envdir\n');
     expect(bad.stderr).toMatch(/^djbpkg: fatal: installed files of \/package\/admin\/daemontools-0\.76 differ from the manifest/m);
     const j = jsonOf(await f.run(['verify', 'daemontools', '--json']));

@@ -30,10 +30,10 @@ describe('djbpkg remove', { timeout: 60_000 }, () => {
     const r = await f.run(['remove', 'daemontools']);
     expect(r.stderr).toBe(
       [
-        'djbpkg: remove link /command/djbpkg -> ../package/admin/daemontools/command/djbpkg: done',
         'djbpkg: remove link /command/envdir -> ../package/admin/daemontools/command/envdir: done',
-        'djbpkg: remove link /usr/local/bin/djbpkg -> ../../../command/djbpkg: done',
+        'djbpkg: remove link /command/svok -> ../package/admin/daemontools/command/svok: done',
         'djbpkg: remove link /usr/local/bin/envdir -> ../../../command/envdir: done',
+        'djbpkg: remove link /usr/local/bin/svok -> ../../../command/svok: done',
         'djbpkg: remove link /package/admin/daemontools -> daemontools-0.76: done',
         'djbpkg: remove /package/admin/daemontools-0.76: done',
         'djbpkg: services in /service and the boot line were left alone (--purge removes the djbpkg boot hook)',
@@ -118,7 +118,7 @@ describe('djbpkg remove', { timeout: 60_000 }, () => {
     const bad = await f.run(['remove', 'daemontools@']);
     expect(bad.code).toBe(100);
     expect(bad.stderr).toContain('djbpkg: fatal: bad package spec daemontools@\n');
-    expect(readlinkSync(path.join(f.root, 'command/djbpkg'))).toBe('../package/admin/daemontools/command/djbpkg');
+    expect(readlinkSync(path.join(f.root, 'command/svok'))).toBe('../package/admin/daemontools/command/svok');
   });
 
   it('waits for the root lock: with another holder and --lock-wait 0 it exits 111 and removes nothing', async () => {

@@ -12,10 +12,10 @@ describe('version switch', { timeout: 90_000 }, () => {
     const link = path.join(f.root, 'package/admin/daemontools');
     expect(readlinkSync(link)).toBe('daemontools-0.77');
     expect(existsSync(f.pkg('0.76'))).toBe(true);
-    expect(realpathSync(path.join(f.root, 'command/djbpkg'))).toBe(realpathSync(path.join(f.pkg('0.77'), 'command/djbpkg')));
+    expect(realpathSync(path.join(f.root, 'command/svok'))).toBe(realpathSync(path.join(f.pkg('0.77'), 'command/svok')));
     // 0.77 has no envdir: its links would dangle, so the switch took them away.
-    expect(readdirSync(path.join(f.root, 'command')).sort()).toEqual(['djbpkg']);
-    expect(readdirSync(path.join(f.root, 'usr/local/bin')).sort()).toEqual(['djbpkg']);
+    expect(readdirSync(path.join(f.root, 'command')).sort()).toEqual(['svok']);
+    expect(readdirSync(path.join(f.root, 'usr/local/bin')).sort()).toEqual(['svok']);
     const listed = jsonOf(await f.run(['list', '--json'])).packages[0];
     expect(listed.current).toBe('0.77');
     expect(listed.versions.map((v: { version: string; current: boolean }) => [v.version, v.current])).toEqual([
@@ -36,7 +36,7 @@ describe('version switch', { timeout: 90_000 }, () => {
     expect(r.stderr).toBe('djbpkg: remove /package/admin/daemontools-0.76: done\n');
     expect(existsSync(f.pkg('0.76'))).toBe(false);
     expect(readlinkSync(link)).toBe('daemontools-0.77');
-    expect(lstatSync(path.join(f.root, 'command/djbpkg')).isSymbolicLink()).toBe(true);
+    expect(lstatSync(path.join(f.root, 'command/svok')).isSymbolicLink()).toBe(true);
     const help = await f.run(['doctor', '--json']);
     expect(jsonOf(help).checks.find((c: { check: string }) => c.check === 'links').ok).toBe(true);
 

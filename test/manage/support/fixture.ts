@@ -4,19 +4,19 @@ import { daemontoolsMembers, rawTarGz } from '../../install/support/rawtar.js';
 import { startServer } from '../../support/http.js';
 import type { Route } from '../../support/http.js';
 import { writeRecipe } from '../../support/recipe.js';
-import { DIST_BIN, djbpkg } from '../../support/run.js';
+import { DIST_RUNTIME, djbpkg } from '../../support/run.js';
 import type { RunResult } from '../../support/run.js';
 import { digestsOf } from '../../support/tarball.js';
 import { tempDir } from '../../support/tmp.js';
 
 /**
- * package/commands of the synthetic 0.76 tree: `djbpkg` and `envdir` are in
+ * package/commands of the synthetic 0.76 tree: `svok` and `envdir` are in
  * every build of the runtime; `nosuchprogram` never is. 0.77 drops envdir,
  * so a version switch must take away envdir's links.
  */
-export const COMMANDS_076 = ['djbpkg', 'envdir', 'nosuchprogram'];
-export const COMMANDS_077 = ['djbpkg'];
-if (!COMMANDS_076.slice(0, 2).every((c) => existsSync(path.join(DIST_BIN, `${c}.js`)))) throw new Error('build first: dist/bin lacks djbpkg.js or envdir.js');
+export const COMMANDS_076 = ['svok', 'envdir', 'nosuchprogram'];
+export const COMMANDS_077 = ['svok'];
+if (!COMMANDS_076.slice(0, 2).every((c) => existsSync(path.join(DIST_RUNTIME, `${c}.js`)))) throw new Error('build first: dist/runtime lacks svok.js or envdir.js');
 
 const ERRNO_PATCH = `errno: take errno from <errno.h> (test copy)
 
