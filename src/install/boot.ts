@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { chmod, chown, lstat, mkdir, readFile, rename, rm, rmdir, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rename, rm, rmdir, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
+import { exists } from '../core/fs.js';
 
 export const BOOT_MODES = ['auto', 'inittab', 'rclocal', 'systemd', 'none'] as const;
 export type BootRequest = (typeof BOOT_MODES)[number];
@@ -15,15 +16,6 @@ export const RCLOCAL_CSH_LINE = "csh -cf '/command/svscanboot &'";
 export const RCLOCAL_SH_LINE = "/bin/sh -c '/command/svscanboot &'";
 export const SYSTEMD_UNIT = 'svscan.service';
 const UNIT_MARKER = '# djbpkg daemontools: starts svscan through svscanboot';
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export interface BootChoice {
   mode: BootMode;

@@ -1,7 +1,8 @@
-import { chmod, lstat, mkdir, rmdir, stat, symlink, unlink } from 'node:fs/promises';
+import { chmod, mkdir, rmdir, stat, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
+import { exists } from '../core/fs.js';
 
 /** Mode of /package: sticky, writable only by its owner, as slashpackage asks. */
 export const PACKAGE_MODE = 0o1755;
@@ -21,15 +22,6 @@ export interface InitStep {
   mode?: number;
   /** symlink: what it points to. */
   target?: string;
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Plans (and with `apply` performs) making ROOT/package, optionally as a link to `packageHome`. */

@@ -4,6 +4,7 @@ import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
 import { FENCE_BEGIN, FENCE_END, SYSTEMD_UNIT, replaceFile, systemdUnitText } from './boot.js';
 import { requirePackage } from './installed.js';
+import { exists } from '../core/fs.js';
 
 /**
  * `djbpkg remove NAME[@VERSION]`. Services belong to the admin: nothing under
@@ -82,15 +83,6 @@ export async function linksInto(root: Root, dirs: readonly string[]): Promise<{ 
     return cmdPaths.has(r) || within(r, dirs);
   });
   return [...cmd, ...bin];
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function readOr(file: string): Promise<string | undefined> {

@@ -10,7 +10,7 @@ import { DIST_RUNTIME, djbpkg } from '../support/run.js';
 import type { RunResult } from '../support/run.js';
 import { digestsOf } from '../support/tarball.js';
 import { tempDir } from '../support/tmp.js';
-import { daemontoolsMembers, rawTarGz } from './support/rawtar.js';
+import { ERRNO_PATCH, daemontoolsMembers, rawTarGz } from './support/rawtar.js';
 import type { RawMember } from './support/rawtar.js';
 import { treeListing } from './support/tree.js';
 
@@ -23,20 +23,6 @@ const COMMANDS = ['svc', 'svok', 'svstat', 'nosuchprogram', 'envdir'];
 const PRESENT = COMMANDS.filter((c) => existsSync(path.join(DIST_RUNTIME, `${c}.js`)));
 const MISSING = COMMANDS.filter((c) => !PRESENT.includes(c));
 
-const ERRNO_PATCH = `errno: take errno from <errno.h> (test copy)
-
---- a/src/error.h
-+++ b/src/error.h
-@@ -1,7 +1,7 @@
- #ifndef ERROR_H
- #define ERROR_H
- 
--extern int errno;
-+#include <errno.h>
- 
- extern int error_intr;
- 
-`;
 const SIGQ12_PATCH = `sigq12: test stand-in that touches svc.c
 
 --- a/src/svc.c

@@ -72,3 +72,19 @@ export function daemontoolsMembers(opts: { commands?: string[]; top?: string; ex
     ...(opts.extra ?? []),
   ];
 }
+
+/** A test copy of the errno patch set, which applies to the src/error.h of daemontoolsMembers(). */
+export const ERRNO_PATCH = `errno: take errno from <errno.h> (test copy)
+
+--- a/src/error.h
++++ b/src/error.h
+@@ -1,7 +1,7 @@
+ #ifndef ERROR_H
+ #define ERROR_H
+ 
+-extern int errno;
++#include <errno.h>
+ 
+ extern int error_intr;
+ 
+`;

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { daemontoolsMembers, rawTarGz } from '../../install/support/rawtar.js';
+import { ERRNO_PATCH, daemontoolsMembers, rawTarGz } from '../../install/support/rawtar.js';
 import { startServer } from '../../support/http.js';
 import type { Route } from '../../support/http.js';
 import { writeRecipe } from '../../support/recipe.js';
@@ -17,21 +17,6 @@ import { tempDir } from '../../support/tmp.js';
 export const COMMANDS_076 = ['svok', 'envdir', 'nosuchprogram'];
 export const COMMANDS_077 = ['svok'];
 if (!COMMANDS_076.slice(0, 2).every((c) => existsSync(path.join(DIST_RUNTIME, `${c}.js`)))) throw new Error('build first: dist/runtime lacks svok.js or envdir.js');
-
-const ERRNO_PATCH = `errno: take errno from <errno.h> (test copy)
-
---- a/src/error.h
-+++ b/src/error.h
-@@ -1,7 +1,7 @@
- #ifndef ERROR_H
- #define ERROR_H
- 
--extern int errno;
-+#include <errno.h>
- 
- extern int error_intr;
- 
-`;
 
 export interface ManageFixture {
   root: string;
