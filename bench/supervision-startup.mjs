@@ -1,7 +1,10 @@
 // Wall time of one svstat / svc call vs `node -e 0` (and the C programs, when installed).
+// Also the installed form: the esbuild bundle alone, and the command wrapper a
+// `ts` build writes (sh + readlink + the package's own bundle).
 // Usage: node bench/supervision-startup.mjs [runs]   (default 40)
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { buildTs } from '../dist/install/build.js';
 import { cleanup, DIST_BIN, hasC, killTree, makeServices, median, startDetached, statusPid, tmp, until } from './supervision-lib.mjs';
 
 const runs = Number(process.argv[2]) || 40;
@@ -24,6 +27,9 @@ function timeAll(cmds) {
   return cmds.map(([name], k) => [name, median(xs[k])]);
 }
 
+const pkg = path.join(root, 'package/admin/daemontools-0.76');
+await buildTs(pkg, 'daemontools 0.76', ['svstat', 'svc'], path.join(DIST_BIN, '../runtime'));
+
 try {
   await until('up', () => statusPid(dir));
   const cmds = [
@@ -31,6 +37,10 @@ try {
     ['svstat DIR', process.execPath, [path.join(DIST_BIN, 'svstat.js'), dir]],
     ['svc -a DIR', process.execPath, [path.join(DIST_BIN, 'svc.js'), '-a', dir]],
     ['svok DIR', process.execPath, [path.join(DIST_BIN, 'svok.js'), dir]],
+    ['svstat DIR (bundle)', process.execPath, [path.join(DIST_BIN, '../runtime/svstat.js'), dir]],
+    ['svc -a DIR (bundle)', process.execPath, [path.join(DIST_BIN, '../runtime/svc.js'), '-a', dir]],
+    ['command/svstat DIR (installed wrapper)', path.join(pkg, 'command/svstat'), [dir]],
+    ['command/svc -a DIR (installed wrapper)', path.join(pkg, 'command/svc'), ['-a', dir]],
   ];
   if (hasC('svstat')) cmds.push(['C svstat DIR', '/usr/bin/svstat', [dir]], ['C svc -a DIR', '/usr/bin/svc', ['-a', dir]]);
   const rows = timeAll(cmds);
