@@ -377,7 +377,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
       const plan = await planBoot(ctx.root, ctx.opts.boot);
       ctx.bootPlan = plan;
       const notes = [ctx.serviceMade ? `created ${ctx.root.display(ctx.root.serviceDir)}` : `${ctx.root.display(ctx.root.serviceDir)} exists`];
-      notes.push(`boot: ${plan.choice.mode} (${plan.choice.why})`);
+      notes.push(`chose ${plan.choice.mode} (${plan.choice.why})`);
       notes.push(...(await applyBoot(ctx.root, plan, ctx.bootUndo)));
       const changed = ctx.serviceMade || ctx.bootUndo.files.length > 0 || ctx.bootUndo.links.length > 0 || ctx.bootUndo.dirs.length > 0;
       return { changed, notes };
