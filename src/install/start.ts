@@ -160,11 +160,47 @@ export async function stopSvscan(root: Root, deadlineMs = 20_000): Promise<StopR
     } catch {
       continue;
     }
-    if (!(await waitFor(() => !isAlive(pid), deadlineMs))) process.kill(pid, 'SIGKILL');
+    if (!(await waitFor(() => !isAlive(pid), deadlineMs))) {
+      signal(pid, 'SIGKILL');
+      await waitFor(() => !isAlive(pid), deadlineMs);
+    }
     stopped.push(pid);
   }
+  // svscan may have restarted a supervisor between `svc -dx` and its own end;
+  // a service so orphaned is still in the session boot gave svscan.
+  const left = sessionMembers(rec.pid);
+  for (const pid of left) signal(pid, 'SIGTERM');
+  if (!(await waitFor(() => sessionMembers(rec.pid).length === 0, deadlineMs))) {
+    for (const pid of sessionMembers(rec.pid)) signal(pid, 'SIGKILL');
+    await waitFor(() => sessionMembers(rec.pid).length === 0, deadlineMs);
+  }
+  stopped.push(...left);
   rmSync(recordPath(root), { force: true });
   return { stopped, wasRunning: true };
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Live processes whose session is `sid` (boot starts svscan as a session leader). */
+function sessionMembers(sid: number): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[3]) === sid && fields[0] !== 'Z') pids.push(Number(name));
+    } catch {
+      /* gone */
+    }
+  }
+  return pids;
 }
 
 /** Every service dir under ROOT/service and its log dir, as svscan would see them. */
