@@ -6,7 +6,7 @@ import { SYSTEMD_UNIT } from './boot.js';
 import { listInstalled } from './installed.js';
 import { MANIFEST_FILE, parseManifest } from './manifest.js';
 import { PACKAGE_MODE } from './init.js';
-import { isAlive, readBootRecord } from './start.js';
+import { readBootRecord, runs } from './start.js';
 
 /**
  * `djbpkg doctor`: read-only checks of a root, each with what is wrong and how
@@ -174,7 +174,7 @@ async function svscanProcesses(): Promise<number[]> {
 
 async function svscanRunning(root: Root): Promise<DoctorCheck> {
   const rec = readBootRecord(root);
-  if (rec && isAlive(rec.pid)) return { check: 'svscan', ok: true, detail: `svscan for ${root.dir} runs (pid ${rec.pid}, started by djbpkg boot)` };
+  if (rec && runs(rec.pid, 'svscan')) return { check: 'svscan', ok: true, detail: `svscan for ${root.dir} runs (pid ${rec.pid}, started by djbpkg boot)` };
   if (root.isSystemRoot) {
     const pids = await svscanProcesses();
     if (pids.length) return { check: 'svscan', ok: true, detail: `svscan runs (pid ${pids.join(' ')})` };

@@ -72,6 +72,19 @@ function requireCommand(root: Root, name: string): string {
   return file;
 }
 
+/**
+ * True when `pid` is alive and still runs `program` (a recorded PID may have
+ * been reused by an unrelated process after a reboot or a crash).
+ */
+export function runs(pid: number | undefined, program: string): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(program);
+  } catch {
+    return false;
+  }
+}
+
 /** PATH for supervised services: the root's commands first, then the usual places. */
 export function servicePath(root: Root): string {
   const dirs = [root.commandDir, root.usrLocalBin, '/usr/local/bin', '/usr/local/sbin', '/bin', '/sbin', '/usr/bin', '/usr/sbin'];
@@ -86,7 +99,7 @@ export interface StartResult {
 /** Starts svscan for the root, unless the recorded one still runs. */
 export function startSvscan(root: Root, now: Date = new Date()): StartResult {
   const prior = readBootRecord(root);
-  if (prior && isAlive(prior.pid)) return { record: prior, alreadyRunning: true };
+  if (prior && runs(prior.pid, 'svscan')) return { record: prior, alreadyRunning: true };
   if (!existsSync(root.serviceDir)) {
     throw new DjbError('E_NOT_INSTALLED', `${root.serviceDir} does not exist`, {
       hint: 'install daemontools first: djbpkg install daemontools',
@@ -142,7 +155,7 @@ export interface StopResult {
  */
 export async function stopSvscan(root: Root, deadlineMs = 20_000): Promise<StopResult> {
   const rec = readBootRecord(root);
-  if (!rec || !isAlive(rec.pid)) {
+  if (!rec || !runs(rec.pid, 'svscan')) {
     if (rec) rmSync(recordPath(root), { force: true });
     return { stopped: [], wasRunning: false };
   }
@@ -153,8 +166,8 @@ export async function stopSvscan(root: Root, deadlineMs = 20_000): Promise<StopR
     await waitFor(() => dirs.every((d) => !supervised(d)), deadlineMs);
   }
   const stopped: number[] = [];
-  for (const pid of [rec.pid, rec.readproctitlePid]) {
-    if (!pid || !isAlive(pid)) continue;
+  for (const [pid, program] of [[rec.pid, 'svscan'], [rec.readproctitlePid, 'readproctitle']] as const) {
+    if (!pid || !runs(pid, program)) continue;
     try {
       process.kill(pid, 'SIGTERM');
     } catch {

@@ -19,9 +19,13 @@ afterEach(() => {
   for (const c of started.splice(0)) if (c.pid && c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGKILL');
 });
 
-/** Stands in for svscan: a harmless long-lived process whose PID is written as the root's boot record. */
+/**
+ * Stands in for svscan: a harmless long-lived process, named svscan in its
+ * argv (doctor checks the recorded PID still runs svscan), whose PID is
+ * written as the root's boot record.
+ */
 function fakeSvscan(root: string): number {
-  const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+  const child = spawn('sleep', ['60'], { stdio: 'ignore', argv0: 'svscan' });
   started.push(child);
   const dir = path.join(root, 'var/lib/djbpkg');
   mkdirSync(dir, { recursive: true });
