@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Root } from '../../src/core/root.js';
 import { buildTs } from '../../src/install/build.js';
 import { isAlive, readBootRecord, startSvscan, stopSvscan } from '../../src/install/start.js';
-import { alive, pollUntil, track } from '../support/procs.js';
+import { alive, pollUntil, startProcess, track } from '../support/procs.js';
 import { DIST_RUNTIME, djbpkg } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -59,6 +59,17 @@ describe('djbpkg boot / boot --stop', { timeout: 60_000 }, () => {
     const twice = await djbpkg(['boot', '--stop', '--root', root.dir]);
     expect(twice.code).toBe(0);
     expect(twice.stderr).toBe(`djbpkg: no svscan started by djbpkg is running for ${root.dir}\n`);
+  });
+
+  it('a recorded PID that now belongs to another program is neither reported as svscan nor killed', async () => {
+    const root = await bootableRoot();
+    const other = startProcess('sleep', ['1000']);
+    mkdirSync(root.stateDir, { recursive: true });
+    writeFileSync(path.join(root.stateDir, 'boot.json'), JSON.stringify({ root: root.dir, pid: other.pid, startedAt: new Date().toISOString() }));
+    const stop = await djbpkg(['boot', '--stop', '--root', root.dir, '--json']);
+    expect(stop.code).toBe(0);
+    expect(JSON.parse(stop.stdout)).toMatchObject({ wasRunning: false, stopped: [] });
+    expect(alive(other.pid)).toBe(true);
   });
 
   it('refuses to boot a root without daemontools installed, exit 100', async () => {
