@@ -1,8 +1,9 @@
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseTai64n } from '../../src/supervision/tai64n.js';
 import { startServer } from '../support/http.js';
+import { alive, track } from '../support/procs.js';
 import { writeRecipe, versionOf } from '../support/recipe.js';
 import { djbpkg, run } from '../support/run.js';
 import type { RunResult } from '../support/run.js';
@@ -20,36 +21,6 @@ const COMMANDS = [
   'multilog', 'tai64n', 'tai64nlocal', 'softlimit', 'setuidgid', 'envuidgid', 'envdir', 'setlock',
 ];
 
-/** Sessions of processes a story started: every process in them is killed in teardown. */
-const sessions = new Set<number>();
-
-function processesInSessions(): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const sid = Number(fields[3]);
-      if (sessions.has(sid) && fields[0] !== 'Z') pids.push(Number(name));
-    } catch {
-      /* gone */
-    }
-  }
-  return pids;
-}
-
-afterEach(() => {
-  for (const pid of processesInSessions()) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-  sessions.clear();
-});
-
 async function poll<T>(what: string, check: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -57,15 +28,6 @@ async function poll<T>(what: string, check: () => T | null | undefined | false |
     if (v !== undefined && v !== null && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
   }
 }
 
@@ -114,8 +76,8 @@ async function runStory(s: Story): Promise<void> {
   expect(usage.stderr).toBe('envdir: usage: envdir dir child\n');
 
   const boot = JSON.parse(ok(await djbpkg(['boot', '--root', root, '--json'])).stdout) as { pid: number; readproctitlePid: number };
-  sessions.add(boot.pid);
-  sessions.add(boot.readproctitlePid);
+  track(boot.pid);
+  track(boot.readproctitlePid);
   expect(alive(boot.pid)).toBe(true);
   expect(readFileSync(`/proc/${boot.pid}/cmdline`, 'utf8')).toContain(path.join(root, 'service'));
 
@@ -131,7 +93,7 @@ async function runStory(s: Story): Promise<void> {
 
   const up = /^\S+: up \(pid (\d+)\) \d+ seconds\n$/;
   const firstPid = Number((await poll('hello up', async () => up.exec(await svstat(hello))))[1]);
-  await poll('hello/log up', async () => up.test(await svstat(path.join(hello, 'log'))));
+  const logPid = Number((await poll('hello/log up', async () => up.exec(await svstat(path.join(hello, 'log')))))[1]);
 
   const current = path.join(hello, 'log', 'main', 'current');
   const stamped = await poll('stamped lines in main/current', () => {
@@ -158,8 +120,8 @@ async function runStory(s: Story): Promise<void> {
 
   const stop = JSON.parse(ok(await djbpkg(['boot', '--stop', '--root', root, '--json'])).stdout) as { stopped: number[] };
   expect(stop.stopped).toContain(boot.pid);
-  await poll('everything stopped', () => processesInSessions().length === 0);
-  expect(alive(secondPid)).toBe(false);
+  const started = [boot.pid, boot.readproctitlePid, secondPid, logPid];
+  await poll('everything stopped', () => started.every((pid) => !alive(pid)));
   expect(await svstat(hello)).toBe(`${hello}: supervise not running\n`);
 }
 
