@@ -8,11 +8,6 @@ import { bundleDir, copyRuntime, RUNTIME_DIR } from './runtime.js';
 export const BUILDS = ['ts', 'native'] as const;
 export type BuildKind = (typeof BUILDS)[number];
 
-/** dist/runtime of this djbpkg: the bundled programs (`<name>.js`) a `ts` build copies. */
-export function runtimeBinDir(): string {
-  return bundleDir();
-}
-
 export interface CommandSplit {
   /** Names from package/commands that the runtime has, in package/commands order. */
   present: string[];
@@ -21,7 +16,7 @@ export interface CommandSplit {
 }
 
 /** Which of `commands` the TypeScript runtime in `binDir` provides. */
-export function splitCommands(commands: readonly string[], binDir = runtimeBinDir()): CommandSplit {
+export function splitCommands(commands: readonly string[], binDir = bundleDir()): CommandSplit {
   const present: string[] = [];
   const missing: string[] = [];
   for (const name of commands) (existsSync(path.join(binDir, `${name}.js`)) ? present : missing).push(name);
@@ -68,7 +63,7 @@ export function wrapperScript(pkgLabel: string, name: string, target: WrapperTar
  * `<name>{new}` then renamed. The package then needs nothing from the
  * checkout that installed it, only the node recorded in the wrappers.
  */
-export async function buildTs(tree: string, pkgLabel: string, present: readonly string[], binDir = runtimeBinDir()): Promise<void> {
+export async function buildTs(tree: string, pkgLabel: string, present: readonly string[], binDir = bundleDir()): Promise<void> {
   try {
     copyRuntime(tree, present, binDir);
   } catch (err) {

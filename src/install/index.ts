@@ -1,6 +1,6 @@
 export { BOOT_MODES, FENCE_BEGIN, FENCE_END, INITTAB_LINE, RCLOCAL_CSH_LINE, RCLOCAL_SH_LINE, SYSTEMD_UNIT, applyBoot, chooseBoot, editBootText, ensureServiceDir, planBoot, systemdUnitText, undoBoot } from './boot.js';
 export type { BootChoice, BootEdit, BootMode, BootPlan, BootRequest, BootUndo } from './boot.js';
-export { BUILDS, buildTs, checkBuild, runtimeBinDir, splitCommands, wrapperScript, wrapperTarget } from './build.js';
+export { BUILDS, buildTs, checkBuild, splitCommands, wrapperScript, wrapperTarget } from './build.js';
 export type { BuildKind, CommandSplit, WrapperTarget } from './build.js';
 export { extractArchive, parseCommands, scanArchive } from './extract.js';
 export type { ArchiveScan, Staged } from './extract.js';

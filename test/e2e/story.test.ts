@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseTai64n } from '../../src/supervision/tai64n.js';
 import { startServer } from '../support/http.js';
-import { alive, track } from '../support/procs.js';
+import { alive, pollUntil, track } from '../support/procs.js';
 import { writeRecipe, versionOf } from '../support/recipe.js';
 import { djbpkg, run } from '../support/run.js';
 import type { RunResult } from '../support/run.js';
@@ -21,14 +21,9 @@ const COMMANDS = [
   'multilog', 'tai64n', 'tai64nlocal', 'softlimit', 'setuidgid', 'envuidgid', 'envdir', 'setlock',
 ];
 
-async function poll<T>(what: string, check: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** pollUntil, where a failed regexp match (null) also means "not yet". */
+function poll<T>(what: string, check: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  return pollUntil(what, async () => (await check()) ?? undefined, { timeoutMs, intervalMs: 50 });
 }
 
 function ok(r: RunResult): RunResult {

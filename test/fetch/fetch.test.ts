@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DjbError } from '../../src/core/errors.js';
 import type { Output } from '../../src/core/io.js';
 import { fetchDistfile } from '../../src/install/fetch.js';
 import type { FetchOptions } from '../../src/install/fetch.js';
@@ -14,6 +13,7 @@ import { versionOf, writeRecipe } from '../support/recipe.js';
 import type { Tarball } from '../support/tarball.js';
 import { buildTarball } from '../support/tarball.js';
 import { tempDir } from '../support/tmp.js';
+import { failure } from '../support/errors.js';
 
 /** A distfile big enough to be cut in the middle, with its recipe pinning it. */
 async function fixture(urls: (name: string) => string[], extra: Record<string, unknown> = {}): Promise<{ tb: Tarball; recipe: ResolvedRecipe; dist: string; log: string[]; opts: FetchOptions }> {
@@ -30,15 +30,6 @@ async function fixture(urls: (name: string) => string[], extra: Record<string, u
   const dist = path.join(work, 'root', 'usr', 'local', 'djb', 'dist');
   const log: string[] = [];
   return { tb, recipe, dist, log, opts: { distfiles: dist, mirrors: [], offline: false, env: {}, log: (l) => log.push(l) } };
-}
-
-async function failure(p: Promise<unknown>): Promise<DjbError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DjbError);
-  return err as DjbError;
 }
 
 describe('fetchDistfile', () => {

@@ -1,25 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DjbError } from '../../src/core/errors.js';
 import { bundledRecipesDir, describePatchText, listRecipes, resolveAllVersions, resolveRecipe } from '../../src/recipe/index.js';
 import { writeRecipe } from '../support/recipe.js';
 import { tempDir } from '../support/tmp.js';
+import { failure } from '../support/errors.js';
 
 const MD5 = 'a'.repeat(32);
 const SHA = 'b'.repeat(64);
 
 function version(distfile: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { distfile, urls: [`http://127.0.0.1:9/${distfile}`], size: 10, md5: MD5, sha256: SHA, build: 'slashpackage', ...extra };
-}
-
-async function failure(p: Promise<unknown>): Promise<DjbError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DjbError);
-  return err as DjbError;
 }
 
 describe('recipe resolution', () => {

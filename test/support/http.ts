@@ -76,6 +76,36 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
 
+/**
+ * Listens on 127.0.0.1 (a free port), tracking every connection in `sockets`.
+ * `close` runs `cleanup`, destroys the open connections and stops the server;
+ * calling it again returns the same promise.
+ */
+async function listenLoopback(
+  server: http.Server,
+  sockets: Set<Socket>,
+  cleanup: () => void = () => {},
+): Promise<{ port: number; close(): Promise<void> }> {
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  let closed: Promise<void> | undefined;
+  return {
+    port,
+    close() {
+      closed ??= new Promise<void>((resolve) => {
+        cleanup();
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      });
+      return closed;
+    },
+  };
+}
+
 /** Starts a server on 127.0.0.1 with the given routes. */
 export async function startServer(routes: Record<string, Route | Route[]> = {}, opts: { persistent?: boolean } = {}): Promise<TestServer> {
   const table = new Map<string, Route[]>();
@@ -96,13 +126,9 @@ export async function startServer(routes: Record<string, Route | Route[]> = {}, 
     served.set(path, n + 1);
     serve(list[Math.min(n, list.length - 1)]!, req, res, timers);
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
+  const { port, close } = await listenLoopback(server, sockets, () => {
+    for (const t of timers) clearTimeout(t);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  let closed: Promise<void> | undefined;
   const srv: TestServer = {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -114,14 +140,7 @@ export async function startServer(routes: Record<string, Route | Route[]> = {}, 
     count(path) {
       return path === undefined ? requests.length : requests.filter((r) => r.path === path).length;
     },
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      });
-      return closed;
-    },
+    close,
   };
   for (const [p, r] of Object.entries(routes)) srv.route(p, r);
   if (!opts.persistent) open.push(srv);
@@ -258,23 +277,11 @@ export async function startProxy(opts: { persistent?: boolean } = {}): Promise<T
     up.on('error', () => client.destroy());
     client.on('error', () => up.destroy());
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  let closed: Promise<void> | undefined;
+  const { port, close } = await listenLoopback(server, sockets);
   const proxy: TestProxy = {
     url: `http://127.0.0.1:${port}`,
     requests,
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      });
-      return closed;
-    },
+    close,
   };
   if (!opts.persistent) open.push(proxy);
   return proxy;
