@@ -221,7 +221,7 @@ export function ownDir(scriptPath: string | undefined): string | undefined {
   }
 }
 
-const WRAPPER_TAG = /^#!\/bin\/sh\n# djbpkg: \S+ ([a-z0-9]+) \(TypeScript runtime\)\n/;
+const WRAPPER_TAG = /^#!\/bin\/sh\n# djbpkg: [^\n]* ([a-z0-9]+) \(TypeScript runtime\)\n/;
 const WRAPPER_NODE = /^node='((?:[^']|'\\'')*)'$/m;
 
 /**
