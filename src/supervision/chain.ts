@@ -189,6 +189,32 @@ export class ChainState {
     for (const { fd } of this.held) setCloexec(fd, false);
   }
 
+  /** setlock's descriptors and the numbers they have in C. */
+  heldFds(): readonly { fd: number; target: number }[] {
+    return this.held;
+  }
+
+  /** The pending limits as text, for a process of ours that goes on with the chain (fghack's child). */
+  limitsText(): string {
+    return JSON.stringify(this.pendingLimits().map(([res, rl]) => [res, String(rl.cur), String(rl.max)]));
+  }
+
+  /** Takes over limits written by limitsText; false if `text` is not such a list. */
+  adoptLimits(text: string): boolean {
+    let list: unknown;
+    try {
+      list = JSON.parse(text);
+    } catch {
+      return false;
+    }
+    if (!Array.isArray(list)) return false;
+    for (const item of list) {
+      if (!Array.isArray(item) || item.length !== 3 || typeof item[0] !== 'number' || !/^\d+$/.test(String(item[1])) || !/^\d+$/.test(String(item[2]))) return false;
+    }
+    for (const [res, cur, max] of list as [number, string, string][]) this.setrlimit(res, { cur: BigInt(cur), max: BigInt(max) });
+    return true;
+  }
+
   /** The descriptors the parent passed (above 2). */
   passed(): readonly number[] {
     return this.inherited;

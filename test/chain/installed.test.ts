@@ -161,6 +161,19 @@ describe('installed chain-loaders', { timeout: 180_000 }, () => {
     expect(view(a)).toEqual(view(b));
   });
 
+  it.skipIf(!HAVE_C || !existsSync('/usr/bin/fghack'))('fghack in a chain: its child gets the lock, the pipe copies and the limits as C\'s, Node never under them', async () => {
+    const dir = tempDir();
+    const count = nodeStartCounter(dir);
+    const script = 'ls /proc/$$/fd | sort -n | tr "\\n" " "; echo; grep "Max address space" /proc/$$/limits; (sleep 0.2; echo background done) & exit 3';
+    const argv = ['setlock', path.join(dir, 'lock'), 'softlimit', '-m', '100000000', 'fghack', 'sh', '-c', script];
+    const [a, b] = await both(argv, count.env);
+    expect(view(a)).toEqual(view(b));
+    expect(a.code).toBe(3);
+    expect(a.stdout).toContain('background done');
+    // The chain's process and fghack's child: two Node starts, none under the limit.
+    expect(count.starts()).toHaveLength(2);
+  });
+
   it('only this very runtime runs in process: another package\'s copy of the same program is exec\'d', async () => {
     const dir = tempDir();
     const count = nodeStartCounter(dir);
