@@ -13,6 +13,12 @@ const root = tmp('bench-chain-');
 const pkg = path.join(root, 'package/admin/daemontools-0.76');
 const LOADERS = ['envdir', 'envuidgid', 'setuidgid', 'softlimit', 'setlock', 'pgrphack', 'multilog'];
 await buildTs(pkg, 'daemontools 0.76', LOADERS, path.join(DIST_BIN, '../runtime'));
+// A second package holding only setuidgid: found first on PATH, it is not the
+// running program's own runtime, so the chain execs it (and it execs the
+// first package's softlimit): a Node start per link, as before chains ran in
+// one process.
+const other = path.join(root, 'package/admin/other');
+await buildTs(other, 'other 1', ['setuidgid'], path.join(DIST_BIN, '../runtime'));
 const E = path.join(root, 'E');
 mkdirSync(E);
 writeFileSync(path.join(E, 'FOO'), 'bar\n');
@@ -31,6 +37,7 @@ const rows = [
   ['node -e 0', process.execPath, ['-e', '0'], {}],
   ['ours: command/pgrphack /bin/true (one link)', path.join(pkg, 'command/pgrphack'), ['/bin/true'], { PATH: '/usr/bin:/bin' }],
   ['ours: envdir E setuidgid nobody softlimit -m 100000000 /bin/true', path.join(pkg, 'command/envdir'), [E, ...chain.slice(1)], { PATH: `${path.join(pkg, 'command')}:/usr/bin:/bin` }],
+  ['ours, a Node start per link (3)', path.join(pkg, 'command/envdir'), [E, ...chain.slice(1)], { PATH: `${path.join(other, 'command')}:${path.join(pkg, 'command')}:/usr/bin:/bin` }],
 ];
 if (existsSync('/usr/bin/envdir')) {
   rows.push(['C: envdir E setuidgid nobody softlimit -m 100000000 /bin/true', '/usr/bin/envdir', [E, ...chain.slice(1)], { PATH: '/usr/bin:/bin' }]);
