@@ -1,6 +1,5 @@
 import { readdirSync, readlinkSync } from 'node:fs';
-import { setCloexec } from './calls.js';
-import { check, libc, PosixError } from './libc.js';
+import { check, libc } from './libc.js';
 
 const F_GETFD = 1;
 const FD_CLOEXEC = 1;
@@ -8,26 +7,6 @@ const FD_CLOEXEC = 1;
 /** fchdir(2): make the directory open on `fd` the working directory. */
 export function fchdir(fd: number): void {
   check('fchdir', libc().fchdir(fd));
-}
-
-/**
- * The lowest descriptor number that a C program in this process's place would
- * get from open(): one that is closed, or open only for Node (close-on-exec),
- * since such descriptors do not exist in the program that is exec'd.
- */
-export function lowestFreeAfterExec(): number {
-  for (let fd = 0; ; fd++) {
-    const flags = libc().fcntl(fd, F_GETFD, 'int', 0);
-    if (flags === -1) {
-      try {
-        check('fcntl', flags);
-      } catch (err) {
-        if (err instanceof PosixError && err.code === 'EBADF') return fd;
-        throw err;
-      }
-    }
-    if ((flags & FD_CLOEXEC) !== 0) return fd;
-  }
 }
 
 /**
@@ -99,13 +78,6 @@ function accessMode(fd: number): number {
   const F_GETFL = 3;
   const fl = libc().fcntl(fd, F_GETFL, 'int', 0);
   return fl === -1 ? -1 : fl & 3;
-}
-
-/** Clears close-on-exec on every inherited descriptor (see inheritedFds), so an exec'd program gets them as a C parent would pass them. */
-export function releaseInheritedFds(): number[] {
-  const fds = inheritedFds();
-  for (const fd of fds) setCloexec(fd, false);
-  return fds;
 }
 
 /** fcntl(F_DUPFD_CLOEXEC): a close-on-exec copy of `fd` at the lowest free number >= `min`. */
