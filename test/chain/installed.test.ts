@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useInstalledRuntime } from '../support/installed.js';
@@ -156,6 +156,18 @@ describe('installed chain-loaders', { timeout: 180_000 }, () => {
     const lines = readFileSync(path.join(logdir, 'current'), 'utf8').split('\n').filter(Boolean);
     expect(lines.map((l) => l.replace(/^@[0-9a-f]{24} /, ''))).toEqual(['one', 'two']);
     expect(count.starts()).toHaveLength(1);
+    if (root) {
+      // The usual log/run: `setuidgid log multilog t ./main`; the files are the account's.
+      const main = path.join(dir, 'nobody-main');
+      mkdirSync(main);
+      chownSync(main, 65534, 65534);
+      chmodSync(dir, 0o755);
+      const n = await sh({ PATH: oursPath(), ...count.env }, [rt.command('setuidgid'), 'nobody', 'multilog', 't', main], 'three\n');
+      expect(view(n)).toEqual({ code: 0, stdout: '', stderr: '' });
+      expect(readFileSync(path.join(main, 'current'), 'utf8')).toMatch(/^@[0-9a-f]{24} three\n$/);
+      expect(statSync(path.join(main, 'current')).uid).toBe(65534);
+      expect(count.starts()).toHaveLength(2);
+    }
     // multilog's usage from the chain is multilog's own.
     const [a, b] = await both(['envdir', path.join(dir, 'E'), 'multilog']);
     expect(view(a)).toEqual(view(b));
