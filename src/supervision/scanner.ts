@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { O_CLOEXEC, pipe2 } from '../posix/index.js';
 import { errcode, errstr } from './errstr.js';
-import { SuperviseFatal, Supervisor } from './supervisor.js';
+import { HostedLog } from './loghost/host.js';
+import { SuperviseFatal, Supervisor, type ChildHooks } from './supervisor.js';
 
 /** svscan's limit on services, as 0.76. */
 export const MAX_SERVICES = 1000;
@@ -25,6 +26,8 @@ interface Entry {
   pipe: [number, number] | undefined;
   main: Supervisor | undefined;
   log: Supervisor | undefined;
+  /** The logger svscan hosts for this service (loghost/), when it has a log pipe. */
+  host: HostedLog | undefined;
 }
 
 /**
@@ -95,7 +98,8 @@ export class Scanner {
             continue;
           }
         }
-        entry = { name, active: false, pipe, main: undefined, log: undefined };
+        const host = pipe ? new HostedLog({ pipeRead: pipe[0], env: this.opts.env, stderr: this.opts.stderr }) : undefined;
+        entry = { name, active: false, pipe, main: undefined, log: undefined, host };
         this.entries.set(key, entry);
       }
       entry.active = true;
@@ -104,19 +108,26 @@ export class Scanner {
         e.main = this.supervise(`${path}`, name, [0, e.pipe ? e.pipe[1] : 1, 2], () => (e.main = undefined));
       }
       if (e.pipe && !e.log) {
-        e.log = this.supervise(`${path}/log`, 'log', [e.pipe[0], 1, 2], () => (e.log = undefined));
+        e.log = this.supervise(`${path}/log`, 'log', [e.pipe[0], 1, 2], () => (e.log = undefined), e.host);
       }
     }
     for (const [key, e] of this.entries) {
       if (e.active || e.main || e.log) continue;
+      e.host?.close();
       if (e.pipe) for (const fd of e.pipe) fs.closeSync(fd);
       this.entries.delete(key);
     }
   }
 
-  private supervise(dir: string, label: string, stdio: [number, number, number], onExit: () => void): Supervisor | undefined {
+  private supervise(
+    dir: string,
+    label: string,
+    stdio: [number, number, number],
+    onExit: () => void,
+    childHooks?: ChildHooks,
+  ): Supervisor | undefined {
     try {
-      const sup = Supervisor.start({ dir, label, env: this.opts.env, stdio, sigq12: this.opts.sigq12, stderr: this.opts.stderr });
+      const sup = Supervisor.start({ dir, label, env: this.opts.env, stdio, sigq12: this.opts.sigq12, stderr: this.opts.stderr, childHooks });
       void sup.exited.then(onExit);
       return sup;
     } catch (err) {

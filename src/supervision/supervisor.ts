@@ -25,6 +25,17 @@ export interface SupervisorOptions {
   sigq12: boolean;
   /** Prints one complete line (with `\n`) where supervise's stderr goes. */
   stderr(line: string): void;
+  /** svscan's hosted logger for this (log) service, told of every `./run` (see loghost/). */
+  childHooks?: ChildHooks;
+}
+
+/** What a hosted logger needs to know of the `./run` children of its supervisor. */
+export interface ChildHooks {
+  /** Extra descriptors (from fd 3 on) and environment for the next `./run`. */
+  prepare(): { stdio: 'pipe'[]; env: NodeJS.ProcessEnv };
+  started(child: ChildProcess): void;
+  /** Called before supervise acts on the exit (and perhaps starts `./run` again). */
+  exited(pid: number, signal: NodeJS.Signals | null): void;
 }
 
 /** A startup failure of supervise: `message` is the complete line 0.76 prints; exit 111. */
@@ -259,8 +270,12 @@ export class Supervisor {
     this.state = 'starting';
     let child: ChildProcess | undefined;
     let failed: unknown;
+    const hooks = this.opts.childHooks;
     try {
-      child = spawn('./run', [], { cwd: this.base, env: this.opts.env, stdio: this.opts.stdio });
+      const extra = hooks?.prepare();
+      const stdio = extra ? [...this.opts.stdio, ...extra.stdio] : this.opts.stdio;
+      const env = extra ? { ...this.opts.env, ...extra.env } : this.opts.env;
+      child = spawn('./run', [], { cwd: this.base, env, stdio });
     } catch (err) {
       failed = err;
     }
@@ -268,8 +283,12 @@ export class Supervisor {
       const c = child;
       this.child = c;
       this.pid = c.pid!;
-      c.once('exit', () => this.onChildExit(c));
+      c.once('exit', (_code, signal) => {
+        if (c === this.child && !this.finished) hooks?.exited(c.pid!, signal);
+        this.onChildExit(c);
+      });
       c.on('error', () => {});
+      hooks?.started(c);
     } else {
       this.pid = 0;
       if (child) child.on('error', () => {});

@@ -1,0 +1,242 @@
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import { errstr } from '../errstr.js';
+import type { ChildHooks } from '../supervisor.js';
+import {
+  Arena,
+  arenaSize,
+  LineEngine,
+  LogDir,
+  MultilogFatal,
+  openStatusFiles,
+  parseScript,
+  Runtime,
+} from '../multilog/index.js';
+import { asUser, canActAs, credOf, ownCred, sameCred, type Cred } from './credentials.js';
+import { HANDOVER_FD, LineChannel, LOGHOST_FD_ENV, type Hello } from './protocol.js';
+
+/** Output a hosted directory collects before writing (bytes are written at the end of every read anyway). */
+const HOSTED_BATCH = 1 << 14;
+/** Bytes handed to the engine at a time, as 0.76 reads. */
+const C_READ = 1024;
+
+export interface HostedLogOptions {
+  /** The read end of the service's log pipe, held by svscan. */
+  pipeRead: number;
+  /** svscan's environment (for the multilog pause override). */
+  env: NodeJS.ProcessEnv;
+  /** svscan's stderr (where 0.76 multilog's stderr goes under svscan). */
+  stderr(text: string): void;
+}
+
+/** A logger svscan runs: the script and directories, and who it acts as. */
+interface Logger {
+  key: string;
+  cred: Cred;
+  engine: LineEngine;
+  dirs: LogDir[];
+  statusFds: number[];
+}
+
+/**
+ * One service's logger hosted by svscan. Each `./run` of the log service is
+ * offered a hand-over channel; a multilog of ours at the end of its chain
+ * hands its work over and becomes a placeholder (see protocol.ts). While the
+ * placeholder runs, svscan reads the pipe and writes the logs; when it dies,
+ * svscan stops reading, leaves the directories as a stopped multilog leaves
+ * them (current complete, 0744) and keeps the logger (and any partial line)
+ * for the next `./run`. SIGALRM (`svc -a`) kills the placeholder: svscan
+ * rotates, and supervise starts `./run` again.
+ */
+export class HostedLog implements ChildHooks {
+  private readonly opts: HostedLogOptions;
+  private readonly rt: Runtime;
+  private logger: Logger | undefined;
+  /** pid of the running placeholder this logger works for, or 0. */
+  private hostPid = 0;
+  /** The child being talked to, and its channel. */
+  private pending: { pid: number; channel: LineChannel } | undefined;
+  private reader: net.Socket | undefined;
+  private closed = false;
+  /** A child that died while its hand-over was under way. */
+  private diedDuring = 0;
+
+  constructor(opts: HostedLogOptions) {
+    this.opts = opts;
+    this.rt = new Runtime(opts.stderr, Runtime.pauseFromEnv(opts.env));
+  }
+
+  prepare(): { stdio: 'pipe'[]; env: NodeJS.ProcessEnv } {
+    return { stdio: ['pipe'], env: { [LOGHOST_FD_ENV]: String(HANDOVER_FD) } };
+  }
+
+  started(child: ChildProcess): void {
+    const socket = child.stdio[HANDOVER_FD] as net.Socket | null | undefined;
+    if (!socket || child.pid === undefined) return;
+    const channel = new LineChannel(socket);
+    const pid = child.pid;
+    this.pending = { pid, channel };
+    void this.converse(pid, channel).finally(() => {
+      socket.destroy();
+      if (this.pending?.channel === channel) this.pending = undefined;
+    });
+  }
+
+  exited(pid: number, signal: NodeJS.Signals | null): void {
+    if (this.pending?.pid === pid) this.diedDuring = pid;
+    if (pid !== this.hostPid) return;
+    this.hostPid = 0;
+    this.reader?.pause();
+    const l = this.logger;
+    if (!l) return;
+    this.guard(l, () => {
+      l.engine.flushAll();
+      if (signal === 'SIGALRM') for (const d of l.dirs) d.forceRotate();
+      for (const d of l.dirs) d.close();
+    });
+  }
+
+  /** The service is gone: what is pending ends as at end of input. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending?.channel.socket.destroy();
+    this.retire();
+    this.reader?.destroy();
+    this.reader = undefined;
+  }
+
+  private async converse(pid: number, channel: LineChannel): Promise<void> {
+    const hello = (await channel.next()) as Partial<Hello> | undefined;
+    if (!hello || hello.hello !== 1 || this.closed) return;
+    const refuse = () => channel.send({ reply: 'no' });
+    // Only the child itself may hand over; who it is comes from /proc.
+    const cred = credOf(pid);
+    let cwd: string | undefined;
+    try {
+      cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      cwd = undefined;
+    }
+    if (hello.pid !== pid || !cred || !cwd || !Array.isArray(hello.argv) || !canActAs(cred)) return refuse();
+    const argv = hello.argv.map(String);
+    const key = JSON.stringify([argv, cwd, cred.uid, cred.gid, cred.groups]);
+    if (this.hostPid !== 0) return refuse();
+    const resume = this.logger?.key === key;
+    if (!resume) this.retire();
+    channel.send({ reply: resume ? 'resume' : 'start' });
+    const ready = (await channel.next()) as { ready?: number } | undefined;
+    if (ready?.ready !== 1 || this.closed) return;
+    // The placeholder may already be running; it must still be our child's pid.
+    if (!resume) {
+      const made = this.create(key, cred, argv, cwd);
+      if (!made) {
+        this.kill(pid);
+        return;
+      }
+      this.logger = made;
+    } else if (!this.guard(this.logger!, () => { for (const d of this.logger!.dirs) d.attach(); })) {
+      this.kill(pid);
+      return;
+    }
+    if (this.diedDuring === pid) {
+      this.guard(this.logger!, () => { for (const d of this.logger!.dirs) d.close(); });
+      return;
+    }
+    this.hostPid = pid;
+    this.startReading();
+  }
+
+  private create(key: string, cred: Cred, argv: string[], cwd: string): Logger | undefined {
+    const script = parseScript(argv);
+    const statusFds: number[] = [];
+    try {
+      return asUser(cred, () => {
+        const fds = openStatusFiles(script, cwd);
+        for (const fd of fds.values()) statusFds.push(fd);
+        const arena = new Arena(arenaSize(0, 0, script.dirs.length, HOSTED_BATCH));
+        const processorCred = sameCred(cred, ownCred()) ? undefined : { uid: cred.uid, gid: cred.gid };
+        const dirs = script.dirs.map((spec) => new LogDir(spec, cwd, this.rt, arena, { batch: HOSTED_BATCH, processorCred }));
+        for (const d of dirs) d.attach();
+        const engine = new LineEngine(script, dirs, fds, this.rt, (b) => this.writeStderr(b), arena);
+        return { key, cred, engine, dirs, statusFds };
+      });
+    } catch (err) {
+      for (const fd of statusFds) fs.closeSync(fd);
+      this.opts.stderr(`multilog: fatal: ${err instanceof MultilogFatal ? err.message : errstr(err)}\n`);
+      return undefined;
+    }
+  }
+
+  /** Ends the current logger: a partial line is completed, the directories are left as a stopped multilog leaves them. */
+  private retire(): void {
+    const l = this.logger;
+    if (!l) return;
+    this.logger = undefined;
+    this.guard(l, () => {
+      const open = l.dirs.filter((d) => !d.attached);
+      if (l.engine.midLine) for (const d of open) d.attach();
+      l.engine.eof();
+      l.engine.flushAll();
+      for (const d of l.dirs) if (d.attached) d.close();
+    });
+    for (const fd of l.statusFds) fs.closeSync(fd);
+  }
+
+  private startReading(): void {
+    if (!this.reader) {
+      let fd: number;
+      try {
+        // A description of our own: its O_NONBLOCK is not the placeholder's or a later reader's.
+        fd = fs.openSync(`/proc/self/fd/${this.opts.pipeRead}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      } catch (err) {
+        this.opts.stderr(`svscan: warning: unable to read log pipe: ${errstr(err)}\n`);
+        return;
+      }
+      this.reader = new net.Socket({ fd, readable: true, writable: false });
+      this.reader.on('data', (chunk: Buffer) => this.feed(chunk));
+      this.reader.on('error', () => {});
+      this.reader.on('end', () => this.close());
+    }
+    this.reader.resume();
+  }
+
+  private feed(chunk: Buffer): void {
+    const l = this.logger;
+    if (!l || this.hostPid === 0) return;
+    this.guard(l, () => {
+      const n = chunk.length;
+      for (let off = 0; off < n; off += C_READ) {
+        if (off > 0) l.engine.flushAll();
+        l.engine.consume(chunk, off, Math.min(off + C_READ, n));
+      }
+      // Written through at once: a killed svscan loses no complete line it has read.
+      l.engine.flushAll();
+      for (const d of l.dirs) d.writeOut();
+    });
+  }
+
+  private writeStderr(bytes: Uint8Array): void {
+    this.opts.stderr(Buffer.from(bytes).toString('latin1'));
+  }
+
+  /** Runs fn as the logger's user; an unexpected error is reported and ends that logger's placeholder, never svscan. */
+  private guard(l: Logger, fn: () => void): boolean {
+    try {
+      asUser(l.cred, fn);
+      return true;
+    } catch (err) {
+      this.opts.stderr(`multilog: warning: ${err instanceof MultilogFatal ? err.message : errstr(err)}\n`);
+      return false;
+    }
+  }
+
+  private kill(pid: number): void {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+}
