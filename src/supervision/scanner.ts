@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { O_CLOEXEC, pipe2 } from '../posix/index.js';
 import { errcode, errstr } from './errstr.js';
+import { StartGate } from './loghost/gate.js';
 import { HostedLog } from './loghost/host.js';
 import { SuperviseFatal, Supervisor, type ChildHooks } from './supervisor.js';
 
@@ -28,6 +29,8 @@ interface Entry {
   log: Supervisor | undefined;
   /** The logger svscan hosts for this service (loghost/), when it has a log pipe. */
   host: HostedLog | undefined;
+  /** Waiting for a start-up slot for its log service. */
+  logQueued: boolean;
 }
 
 /**
@@ -38,6 +41,7 @@ interface Entry {
 export class Scanner {
   private readonly opts: ScannerOptions;
   private readonly entries = new Map<string, Entry>();
+  private readonly logGate = new StartGate();
 
   constructor(opts: ScannerOptions) {
     this.opts = opts;
@@ -99,7 +103,7 @@ export class Scanner {
           }
         }
         const host = pipe ? new HostedLog({ pipeRead: pipe[0], env: this.opts.env, stderr: this.opts.stderr }) : undefined;
-        entry = { name, active: false, pipe, main: undefined, log: undefined, host };
+        entry = { name, active: false, pipe, main: undefined, log: undefined, host, logQueued: false };
         this.entries.set(key, entry);
       }
       entry.active = true;
@@ -107,8 +111,16 @@ export class Scanner {
       if (!e.main) {
         e.main = this.supervise(`${path}`, name, [0, e.pipe ? e.pipe[1] : 1, 2], () => (e.main = undefined));
       }
-      if (e.pipe && !e.log) {
-        e.log = this.supervise(`${path}/log`, 'log', [e.pipe[0], 1, 2], () => (e.log = undefined), e.host);
+      if (e.pipe && !e.log && !e.logQueued) {
+        // Log services start a few at a time (see StartGate); the others wait for a slot, not for the next scan.
+        e.logQueued = true;
+        this.logGate.admit((release) => {
+          e.logQueued = false;
+          if (!e.pipe || e.log || this.entries.get(key) !== e) return release();
+          e.host?.holdSlot(release);
+          e.log = this.supervise(`${path}/log`, 'log', [e.pipe[0], 1, 2], () => (e.log = undefined), e.host);
+          if (!e.log) release();
+        });
       }
     }
     for (const [key, e] of this.entries) {

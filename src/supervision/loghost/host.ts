@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { errstr } from '../errstr.js';
 import type { ChildHooks } from '../supervisor.js';
 import {
@@ -61,6 +62,8 @@ export class HostedLog implements ChildHooks {
   private closed = false;
   /** A child that died while its hand-over was under way. */
   private diedDuring = 0;
+  /** The start-up slot (StartGate) the next `./run` holds until its hand-over is settled. */
+  private slot: (() => void) | undefined;
 
   constructor(opts: HostedLogOptions) {
     this.opts = opts;
@@ -71,20 +74,55 @@ export class HostedLog implements ChildHooks {
     return { stdio: ['pipe'], env: { [LOGHOST_FD_ENV]: String(HANDOVER_FD) } };
   }
 
+  /** Gives the next `./run` a start-up slot to release once its hand-over is settled. */
+  holdSlot(release: () => void): void {
+    this.slot?.();
+    this.slot = release;
+  }
+
+  private releaseSlot(): void {
+    const r = this.slot;
+    this.slot = undefined;
+    r?.();
+  }
+
   started(child: ChildProcess): void {
     const socket = child.stdio[HANDOVER_FD] as net.Socket | null | undefined;
-    if (!socket || child.pid === undefined) return;
+    if (!socket || child.pid === undefined) return this.releaseSlot();
     const channel = new LineChannel(socket);
     const pid = child.pid;
     this.pending = { pid, channel };
+    if (this.slot) this.watchStartup(pid, channel);
     void this.converse(pid, channel).finally(() => {
       socket.destroy();
       if (this.pending?.channel === channel) this.pending = undefined;
+      this.releaseSlot();
     });
   }
 
+  /** Frees the start-up slot early when `./run` has become something other than Node (a C multilog, say): it will not hand over. */
+  private watchStartup(pid: number, channel: LineChannel): void {
+    const tick = setInterval(() => {
+      if (!this.slot || this.pending?.channel !== channel) return clearInterval(tick);
+      let exe = '';
+      try {
+        exe = path.basename(fs.readlinkSync(`/proc/${pid}/exe`));
+      } catch {
+        exe = '';
+      }
+      if (!/^(node|nodejs|sh|dash|bash|ash|busybox)$/.test(exe)) {
+        clearInterval(tick);
+        this.releaseSlot();
+      }
+    }, 250);
+    tick.unref();
+  }
+
   exited(pid: number, signal: NodeJS.Signals | null): void {
-    if (this.pending?.pid === pid) this.diedDuring = pid;
+    if (this.pending?.pid === pid) {
+      this.diedDuring = pid;
+      this.releaseSlot();
+    }
     if (pid !== this.hostPid) return;
     this.hostPid = 0;
     this.reader?.pause();
@@ -101,6 +139,7 @@ export class HostedLog implements ChildHooks {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.releaseSlot();
     this.pending?.channel.socket.destroy();
     this.retire();
     this.reader?.destroy();
