@@ -102,7 +102,7 @@ export class Scanner {
             continue;
           }
         }
-        const host = pipe ? new HostedLog({ pipeRead: pipe[0], env: this.opts.env, stderr: this.opts.stderr }) : undefined;
+        const host = pipe ? new HostedLog({ pipeRead: pipe[0], dir: `${path}/log`, env: this.opts.env, stderr: this.opts.stderr }) : undefined;
         entry = { name, active: false, pipe, main: undefined, log: undefined, host, logQueued: false };
         this.entries.set(key, entry);
       }

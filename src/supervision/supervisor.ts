@@ -36,6 +36,8 @@ export interface ChildHooks {
   started(child: ChildProcess): void;
   /** Called before supervise acts on the exit (and perhaps starts `./run` again). */
   exited(pid: number, signal: NodeJS.Signals | null): void;
+  /** A restarted svscan re-adopted `pid` as this service's running child: the logger goes on if it was hosted. */
+  adopted?(pid: number): boolean;
 }
 
 /** A startup failure of supervise: `message` is the complete line 0.76 prints; exit 111. */

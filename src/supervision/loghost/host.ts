@@ -25,10 +25,33 @@ const C_READ = 1024;
 export interface HostedLogOptions {
   /** The read end of the service's log pipe, held by svscan. */
   pipeRead: number;
+  /** The log service directory (where `supervise/loghost` records the hand-over). */
+  dir: string;
   /** svscan's environment (for the multilog pause override). */
   env: NodeJS.ProcessEnv;
   /** svscan's stderr (where 0.76 multilog's stderr goes under svscan). */
   stderr(text: string): void;
+}
+
+/** supervise/loghost: the hand-over svscan accepted, for a restarted svscan. */
+interface HandoverRecord {
+  pid: number;
+  /** Start time of pid (field 22 of /proc/PID/stat), so a reused pid is not taken for it. */
+  start: string;
+  argv: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+}
+
+function startTime(pid: number): string {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return '';
+  }
 }
 
 /** A logger svscan runs: the script and directories, and who it acts as. */
@@ -184,7 +207,53 @@ export class HostedLog implements ChildHooks {
       return;
     }
     this.hostPid = pid;
+    this.record(pid);
     this.startReading();
+  }
+
+  /**
+   * svscan was restarted and its supervisor found `pid` still running as
+   * this log service's child: if it is the placeholder of the hand-over
+   * recorded in `supervise/loghost` (same pid and start time, same user),
+   * the logger goes on from the pipe. A line svscan had half read when it
+   * died is lost; complete lines it had read are in `current`.
+   */
+  adopted(pid: number): boolean {
+    let rec: HandoverRecord;
+    try {
+      rec = JSON.parse(fs.readFileSync(this.recordPath(), 'utf8')) as HandoverRecord;
+    } catch {
+      return false;
+    }
+    const cred = credOf(pid);
+    if (rec.pid !== pid || rec.start !== startTime(pid) || !cred || !canActAs(cred)) return false;
+    if (!sameCred(cred, { uid: rec.uid, gid: rec.gid, groups: rec.groups })) return false;
+    const key = JSON.stringify([rec.argv, rec.cwd, cred.uid, cred.gid, cred.groups]);
+    this.retire();
+    const made = this.create(key, cred, rec.argv, rec.cwd);
+    if (!made) return false;
+    this.logger = made;
+    this.hostPid = pid;
+    this.startReading();
+    return true;
+  }
+
+  private recordPath(): string {
+    return `${this.opts.dir}/supervise/loghost`;
+  }
+
+  /** What a restarted svscan needs to go on with this logger (see adopted). */
+  private record(pid: number): void {
+    const l = this.logger!;
+    const [argv, cwd] = JSON.parse(l.key) as [string[], string];
+    const rec: HandoverRecord = { pid, start: startTime(pid), argv, cwd, uid: l.cred.uid, gid: l.cred.gid, groups: l.cred.groups };
+    const file = this.recordPath();
+    try {
+      fs.writeFileSync(`${file}.new`, JSON.stringify(rec) + '\n', { mode: 0o600 });
+      fs.renameSync(`${file}.new`, file);
+    } catch (err) {
+      this.opts.stderr(`svscan: warning: unable to write ${file}: ${errstr(err)}\n`);
+    }
   }
 
   private create(key: string, cred: Cred, argv: string[], cwd: string): Logger | undefined {
