@@ -17,6 +17,12 @@ import {
 import { asUser, canActAs, credOf, ownCred, sameCred, type Cred } from './credentials.js';
 import { HANDOVER_FD, LineChannel, LOGHOST_FD_ENV, type Hello } from './protocol.js';
 
+/**
+ * Descriptors a hosted logger of one directory holds in svscan: its own
+ * description of the pipe's read end and `current` (more with more
+ * directories or `=FILE`s).
+ */
+export const HOSTED_LOG_FDS = 2;
 /** Output a hosted directory collects before writing (bytes are written at the end of every read anyway). */
 const HOSTED_BATCH = 1 << 14;
 /** Bytes handed to the engine at a time, as 0.76 reads. */
