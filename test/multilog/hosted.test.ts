@@ -116,7 +116,7 @@ function isPlaceholder(pid: number): boolean {
 }
 
 describe('loggers hosted by svscan', { timeout: 240_000 }, () => {
-  it('hosts setuidgid nobody multilog: placeholder up, files owned by nobody, 30 svc -t lose and double nothing', async () => {
+  it('hosts setuidgid nobody multilog: placeholder up, files owned by nobody, 40 svc -t / svc -k lose and double nothing', async () => {
     const root = await installedRoot();
     const s = loggedService(root, 'count', 't ./main');
     const svscan = startSvscan(root);
@@ -126,8 +126,9 @@ describe('loggers hosted by svscan', { timeout: 240_000 }, () => {
     await pollUntil('lines in current', () => logLines(s.main).length > 5);
     for (const f of ['current', 'lock', 'state']) expect(statSync(path.join(s.main, f)).uid).toBe(NOBODY);
     // svscan itself reads the pipe: the placeholder never does.
-    for (let i = 0; i < 30; i++) {
-      await cmd(root, 'svc', ['-t', s.log]);
+    // Each restart costs supervise's 1-second start pause, so 40 rather than 100.
+    for (let i = 0; i < 40; i++) {
+      await cmd(root, 'svc', [i % 4 === 3 ? '-k' : '-t', s.log]);
       pid = await upPid(root, s.log, pid);
     }
     await pollUntil('a placeholder again', () => alive(pid) && isPlaceholder(pid), { timeoutMs: 30_000 });
@@ -203,5 +204,33 @@ describe('loggers hosted by svscan', { timeout: 240_000 }, () => {
     expect(text).toMatch(/^b\nc\nd\n/);
     expect(statSync(path.join(s.main, archived)).uid).toBe(NOBODY);
     expect(readFileSync(path.join(s.main, 'state'), 'latin1')).toBe(`${NOBODY}\n`);
+  });
+
+  it('svscan kill -9 and again: the placeholder is re-adopted and the logger goes on, every line once', async () => {
+    const root = await installedRoot();
+    const s = loggedService(root, 'crash', 't ./main');
+    const first = startSvscan(root);
+    const service = await upPid(root, s.dir);
+    const pid = await upPid(root, s.log);
+    await pollUntil('a placeholder', () => alive(pid) && isPlaceholder(pid), { timeoutMs: 30_000 });
+    await pollUntil('lines in current', () => logLines(s.main).length > 20);
+    expect(JSON.parse(readFileSync(path.join(s.log, 'supervise/loghost'), 'utf8'))).toMatchObject({ pid, uid: NOBODY, argv: ['t', './main'] });
+    process.kill(first.pid, 'SIGKILL');
+    await first.exited;
+    // The pipe's read end outlives svscan: the service goes on writing (into the pipe) and is not hurt.
+    const before = logLines(s.main).length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alive(service) && alive(pid)).toBe(true);
+    const second = startSvscan(root);
+    await pollUntil('the logger resumed', () => logLines(s.main).length > before + 50, { timeoutMs: 30_000 });
+    expect(await upPid(root, s.log)).toBe(pid);
+    expect(await upPid(root, s.dir)).toBe(service);
+    // A restart after the adoption hands over again.
+    await cmd(root, 'svc', ['-t', s.log]);
+    const next = await upPid(root, s.log, pid);
+    await pollUntil('a new placeholder', () => alive(next) && isPlaceholder(next), { timeoutMs: 30_000 });
+    const { last, numbers } = await stopCounter(root, s);
+    expectEachOnce(numbers, last);
+    expect(second.stderr()).not.toMatch(/multilog|warning/);
   });
 });
