@@ -1,4 +1,5 @@
-// Realistic supervision tree: N services, each with a logger running
+// Realistic supervision tree (the commands installed as `djbpkg install`
+// writes them; svscan run with the V8 flags svscanboot gives it): N services, each with a logger running
 // `setuidgid nobody multilog t ./main`; ours (svscan hosting the loggers)
 // against C daemontools 0.76, in one run. Reports the tree's footprint and
 // the time from svscan's start until every service is up and has logged
@@ -11,24 +12,27 @@
 // physical frame (/proc/PID/pagemap, needs root): private pages plus each
 // shared page once, whoever else maps it. Not PSS. Run after `npm run build`.
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readFileSync, readSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanup, killTree, tmp, tree, until } from './supervision-lib.mjs';
+import { buildTs } from '../dist/install/build.js';
 
 const RUNTIME = fileURLToPath(new URL('../dist/runtime/', import.meta.url));
+const COMMANDS = ['svscan', 'supervise', 'svc', 'svstat', 'multilog', 'setuidgid'];
 const SVSCAN_NODE_FLAGS = ['--max-semi-space-size=1', '--jitless', '--no-expose-wasm'];
 const NOBODY = 65534;
 const PAGE = 4096;
 
-function setup(n, ours) {
+/** Our commands installed as `djbpkg install` lays them out (wrappers in PKG/command, bundles in PKG/runtime). */
+async function setup(n, ours) {
   const base = tmp('djbpkg-bench-loghost-');
   chmodSync(base, 0o755);
-  const bin = path.join(base, 'bin');
+  const pkg = path.join(base, 'package/admin/daemontools-0.76');
+  await buildTs(pkg, 'daemontools 0.76', COMMANDS, RUNTIME);
+  const bin = path.join(base, 'command');
   mkdirSync(bin);
-  for (const p of ['setuidgid', 'multilog']) {
-    writeFileSync(path.join(bin, p), `#!/bin/sh\nexec ${process.execPath} ${RUNTIME}${p}.js "$@"\n`, { mode: 0o755 });
-  }
+  for (const c of COMMANDS) symlinkSync(`../package/admin/daemontools-0.76/command/${c}`, path.join(bin, c));
   const svc = path.join(base, 'service');
   mkdirSync(svc);
   for (let i = 0; i < n; i++) {
@@ -39,7 +43,7 @@ function setup(n, ours) {
     writeFileSync(path.join(d, 'log', 'run'), '#!/bin/sh\nexec setuidgid nobody multilog t ./main\n', { mode: 0o755 });
   }
   const env = { PATH: ours ? `${bin}:/usr/bin:/bin` : '/usr/bin:/bin', LANG: 'C' };
-  return { base, svc, env };
+  return { base, svc, env, svscanJs: path.join(pkg, 'runtime/svscan.js') };
 }
 
 function statusPid(dir) {
@@ -96,11 +100,11 @@ function footprintMb(pids) {
 }
 
 async function measure(n, ours) {
-  const { base, svc, env } = setup(n, ours);
+  const { base, svc, env, svscanJs } = await setup(n, ours);
   const dirs = Array.from({ length: n }, (_, i) => path.join(svc, `s${i}`));
   const t0 = performance.now();
   const child = ours
-    ? spawn(process.execPath, [...SVSCAN_NODE_FLAGS, `${RUNTIME}svscan.js`, svc], { env, stdio: 'ignore', detached: true })
+    ? spawn(process.execPath, [...SVSCAN_NODE_FLAGS, svscanJs, svc], { env, stdio: 'ignore', detached: true })
     : spawn('/usr/bin/svscan', [svc], { env, stdio: 'ignore', detached: true });
   try {
     await until(
