@@ -331,8 +331,16 @@ export class HostedLog implements ChildHooks {
     });
   }
 
+  /** multilog's `e` action: the line's bytes as they are, on svscan's stderr (where 0.76 multilog's stderr goes). */
   private writeStderr(bytes: Uint8Array): void {
-    this.opts.stderr(Buffer.from(bytes).toString('latin1'));
+    let off = 0;
+    while (off < bytes.length) {
+      try {
+        off += fs.writeSync(2, bytes, off);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+      }
+    }
   }
 
   /** Runs fn as the logger's user; an unexpected error is reported and ends that logger's placeholder, never svscan. */
