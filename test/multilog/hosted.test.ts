@@ -206,6 +206,19 @@ describe('loggers hosted by svscan', { timeout: 240_000 }, () => {
     expect(readFileSync(path.join(s.main, 'state'), 'latin1')).toBe(`${NOBODY}\n`);
   });
 
+  it('e and =FILE under a hosted logger: lines on svscan\'s stderr, the status file as nobody', async () => {
+    const root = await installedRoot();
+    const s = loggedService(root, 'acts', 't e =./main/st ./main');
+    const svscan = startSvscan(root);
+    await upPid(root, s.log);
+    await pollUntil('a stamped line on stderr', () => /^@[0-9a-f]{24} 3$/m.test(svscan.stderr()));
+    const st = path.join(s.main, 'st');
+    expect(statSync(st).uid).toBe(NOBODY);
+    const text = readFileSync(st, 'latin1');
+    expect(text.length).toBe(1001);
+    expect(text).toMatch(/^@[0-9a-f]{24} \d+\n+$/);
+  });
+
   it('svscan kill -9 and again: the placeholder is re-adopted and the logger goes on, every line once', async () => {
     const root = await installedRoot();
     const s = loggedService(root, 'crash', 't ./main');
