@@ -219,6 +219,21 @@ describe('loggers hosted by svscan', { timeout: 240_000 }, () => {
     expect(text).toMatch(/^@[0-9a-f]{24} \d+\n+$/);
   });
 
+  it('a multilog that is not the log service\'s own process (no exec) runs on its own, as before', async () => {
+    const root = await installedRoot();
+    const s = loggedService(root, 'plain', 't ./main');
+    writeFileSync(path.join(s.log, 'run'), '#!/bin/sh\nsetuidgid nobody multilog t ./main\n', { mode: 0o755 });
+    const svscan = startSvscan(root);
+    const pid = await upPid(root, s.log);
+    await pollUntil('lines in current', () => logLines(s.main).length > 5);
+    expect(readFileSync(`/proc/${pid}/comm`, 'latin1').trim()).toBe('run');
+    expect(existsSync(path.join(s.log, 'supervise/loghost'))).toBe(false);
+    expect(statSync(path.join(s.main, 'current')).uid).toBe(NOBODY);
+    const { last, numbers } = await stopCounter(root, s);
+    expectEachOnce(numbers, last);
+    expect(svscan.stderr().replace(/^svscan: info: descriptor limit .*\n/, '')).toBe('');
+  });
+
   it('svscan kill -9 and again: the placeholder is re-adopted and the logger goes on, every line once', async () => {
     const root = await installedRoot();
     const s = loggedService(root, 'crash', 't ./main');
