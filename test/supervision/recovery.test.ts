@@ -110,6 +110,9 @@ async function afterRestart(svc: string, service: string, before: Map<string, nu
     return pid !== undefined && pid !== before.get('a') ? pid : undefined;
   });
   await pollUntil('the new a logs through the adopted logger', () => readFileSync(path.join(a, 'log/main/current'), 'utf8').includes(`\n${second} 5\n`));
+  // svscan holds the write end again: the adopted logger saw no end of file when the old a went.
+  expect(startsOf(path.join(a, 'log'))).toEqual([before.get('a/log')]);
+  expect(alive(before.get('a/log')!)).toBe(true);
   expect((await run(svc, ['-t', path.join(a, 'log')])).code).toBe(0);
   await pollUntil('a/log restarted', () => {
     const pid = upPid(path.join(a, 'log'));
