@@ -143,7 +143,7 @@ export class HostedLog implements ChildHooks {
         clearInterval(tick);
         this.releaseSlot();
       }
-    }, 250);
+    }, 50);
     tick.unref();
   }
 
