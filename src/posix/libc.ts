@@ -75,9 +75,17 @@ function bind() {
   };
 }
 
+/**
+ * One binding per process, shared through globalThis: a chain-loader runs
+ * our multilog's bundle in its own process, and koffi's type names (the
+ * structs above) may be declared only once per process.
+ */
+const SHARED = Symbol.for('djbpkg.posix.libc');
+
 /** The bound functions, loaded on first use so that importing costs nothing. */
 export function libc(): ReturnType<typeof bind> {
-  lib ??= bind();
+  const g = globalThis as { [SHARED]?: ReturnType<typeof bind> };
+  lib ??= g[SHARED] ??= bind();
   return lib;
 }
 
