@@ -3,6 +3,7 @@ import path from 'node:path';
 import semver from 'semver';
 import { DjbError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
+import { semverOf } from '../recipe/version.js';
 import { listInstalled } from './installed.js';
 import type { InstalledPackage } from './installed.js';
 
@@ -42,9 +43,9 @@ function specRange(spec: string): string | undefined {
 export function satisfies(spec: string, version: string): boolean {
   const range = specRange(spec);
   if (range === undefined || range === version) return true;
-  const v = semver.coerce(version);
+  const v = semverOf(version);
   const r = semver.validRange(range);
-  return v !== null && r !== null && semver.satisfies(v, r);
+  return v !== undefined && r !== null && semver.satisfies(v, r);
 }
 
 /** What the plan needs of a recipe. */

@@ -11,7 +11,7 @@ export { RECIPE_SCHEMA } from './schema.js';
 export type { RecipeFileData, RecipeVersionData } from './schema.js';
 export { loadRecipeFile } from './load.js';
 export type { LoadedRecipe } from './load.js';
-export { splitSpec, chooseVersion, orderVersions } from './version.js';
+export { splitSpec, chooseVersion, orderVersions, semverOf } from './version.js';
 export { patchDescription, describePatchText } from './patch-description.js';
 
 export interface PatchSetSpec {
