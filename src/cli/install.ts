@@ -9,6 +9,7 @@ import { koffiVersion } from '../install/runtime.js';
 import { startSvscan } from '../install/start.js';
 import { probeSysdeps, writeSysdeps } from '../install/sysdeps.js';
 import { readBuildRecord } from '../install/build-native.js';
+import { checkMake, detectCompiler } from '../install/compiler.js';
 import { currentVersion, planInstalls } from '../install/deps.js';
 import type { InstallReport } from '../install/plan.js';
 import { resolveRecipe } from '../recipe/index.js';
@@ -56,6 +57,12 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
         steps.forEach((s, i) => info(io.stderr, `  ${i + 1}. ${s.recipe.name} ${s.recipe.version} (${s.recipe === target ? `${build} build` : `${checkBuild(undefined, s.recipe.builds, s.recipe.name)} build, required by ${s.requiredBy ?? target.name}`})`));
       }
       for (const s of steps) if (s.recipe.sha256 === undefined) warn(io.stderr, md5OnlyWarning(s.recipe.name, s.recipe.version));
+      const native = steps.some((st) => (st.recipe === target ? build : checkBuild(undefined, st.recipe.builds, st.recipe.name)) === 'native');
+      if (native && !dryRun) {
+        // Before any download: a missing compiler or make is known now.
+        detectCompiler(io.env);
+        checkMake(io.env);
+      }
       let lock: HeldLock | undefined;
       if (!dryRun) lock = await lockRoot(io.root, Math.max(0, args['lock-wait']) * 1000, () => io.now());
       const reports: { report: InstallReport; sysdeps: string | null }[] = [];

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmod, copyFile, lchown, mkdir, readFile, readdir, rename, stat, symlink, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import { inside } from '../core/root.js';
@@ -227,7 +228,7 @@ export async function buildNative(input: NativeBuildInput): Promise<NativeBuildR
     }
   }
   const drop = await dropTo(input, buildDir);
-  const user = drop.user ? drop.user.name : `root (${drop.why})`;
+  const user = drop.user ? drop.user.name : process.getuid?.() === 0 ? `root (${drop.why})` : userInfo().username;
   notes.push(`compiling as ${user}`);
   try {
     await runMake(buildDir, drop.user, input, root.display(buildDir));

@@ -244,7 +244,15 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
       return { changed: false, notes: await inspect(ctx) };
     },
     async plan(ctx) {
-      if (!ctx.distfile) return ['check the archive (members, top directory, package/commands) once downloaded'];
+      if (!ctx.distfile) {
+        const known = isClassic(ctx.recipe) ? ctx.recipe.commands : undefined;
+        if (known) {
+          // A classic recipe names its programs, so the links can be planned before the download.
+          ctx.split = { present: [...known], missing: [] };
+          ctx.links = wantedLinks(ctx.root, ctx.recipe, known);
+        }
+        return [`check the archive (members, top directory${known ? '' : ', package/commands'}) once downloaded`];
+      }
       return (await inspect(ctx)).map((n) => `find ${n}`);
     },
   },
