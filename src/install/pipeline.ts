@@ -203,9 +203,9 @@ async function sameInstalled(ctx: InstallContext, dir: string, text: string): Pr
   return v.changed.length === 0 && v.missing.length === 0;
 }
 
-/** Only a package that has svscanboot (daemontools) hooks it into boot; ucspi-tcp and djbdns run under it. */
+/** Only a slashpackage package (daemontools) hooks svscanboot into boot; classic ones (ucspi-tcp, djbdns) run under it. */
 function startsSvscan(ctx: InstallContext): boolean {
-  return ctx.split === undefined || ctx.split.present.includes('svscanboot');
+  return !isClassic(ctx.recipe);
 }
 
 /** The install stages, in order (DESIGN.md's pipeline from fetch to boot). */
@@ -424,7 +424,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
   {
     name: 'boot',
     async run(ctx) {
-      if (!startsSvscan(ctx)) return { changed: false, notes: ['no svscanboot in this package; boot hook and /service left alone'] };
+      if (!startsSvscan(ctx)) return { changed: false, notes: ['a classic package starts no svscanboot; boot hook and /service left alone'] };
       ctx.serviceMade = await ensureServiceDir(ctx.root);
       const plan = await planBoot(ctx.root, ctx.opts.boot);
       ctx.bootPlan = plan;
@@ -439,7 +439,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
       if (ctx.serviceMade) await rm(ctx.root.serviceDir, { recursive: false, force: true }).catch(() => {});
     },
     async plan(ctx) {
-      if (!startsSvscan(ctx)) return ['leave the boot hook alone (no svscanboot in this package)'];
+      if (!startsSvscan(ctx)) return ['leave the boot hook alone (a classic package starts no svscanboot)'];
       const plan = await planBoot(ctx.root, ctx.opts.boot);
       ctx.bootPlan = plan;
       const lines = [`use boot method ${plan.choice.mode} (${plan.choice.why})`];
