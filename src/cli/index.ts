@@ -37,6 +37,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
           hint: 'see djbpkg --help',
         });
       })
+      .completion('completion', 'print a bash completion script (source it, or save it in /etc/bash_completion.d/djbpkg)')
       .strict()
       .recommendCommands()
       .help()
