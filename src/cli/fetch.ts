@@ -22,7 +22,7 @@ export function fetchCommand(io: Io): CommandModule<GlobalArgs, FetchArgs> {
       if (recipe.sha256 === undefined) warn(io.stderr, md5OnlyWarning(recipe.name, recipe.version));
       const result = await fetchDistfile(recipe, fetchOptions(args, io));
       if (args.json) {
-        json(io.stdout, { ...result, changed: result.source !== 'cache' });
+        json(io.stdout, result);
         return;
       }
       const from = result.source === 'cache' ? 'already in the cache' : `from ${result.source}`;
