@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DjbError } from '../core/errors.js';
-import type { Root } from '../core/root.js';
+import { Root } from '../core/root.js';
 
 /** One passwd entry, as setuidgid will look it up. */
 export interface Account {
@@ -22,7 +22,7 @@ export function passwdFileFor(root: Root): string {
     readFileSync(root.passwdFile);
     return root.passwdFile;
   } catch {
-    return '/etc/passwd';
+    return new Root('/').passwdFile;
   }
 }
 

@@ -146,6 +146,14 @@ for (const rt of RUNTIMES) {
         await poll('old pid gone', () => !alive(pid1));
         await poll('two starts', () => lines(starts).length === 2);
 
+        // Paused (svc -p) shows in status; svc -c continues it.
+        const control = path.join(root, 'service/hello/supervise/control');
+        writeFileSync(control, 'p');
+        await poll('status says paused', async () => /^hello: up \(pid \d+\) \d+ seconds, normally up, paused; log: up/.test((await run('status', 'hello')).stdout));
+        expect(parse<{ services: { paused: boolean }[] }>(await run('status', '--json')).services[0]!.paused).toBe(true);
+        writeFileSync(control, 'c');
+        await poll('status no longer paused', async () => !(await run('status', 'hello')).stdout.includes('paused'));
+
         const stopped = parse<Change>(await run('stop', 'hello', '--wait', '30', '--json'));
         expect(stopped).toMatchObject({ changed: true, state: { up: false, want: 'down' } });
         const stoppedAgain = parse<Change>(await run('stop', 'hello', '--json'));
