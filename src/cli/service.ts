@@ -259,7 +259,12 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
     describe: 'add, enable, disable, remove, start, stop, restart services; status and logs',
     builder: (y) => {
       for (const sub of subcommands) y.command(sub);
-      return y.demandCommand(1, 'name a service verb: add, enable, disable, remove, start, stop, restart, status, logs') as never;
+      return y.command('$0 [verb]', false, () => {}, (args) => {
+        const word = args.verb as string | undefined;
+        throw new DjbError('E_USAGE', word === undefined ? 'no service verb given' : `unknown service verb: ${word}`, {
+          hint: 'use one of add, enable, disable, remove, start, stop, restart, status, logs (djbpkg service --help)',
+        });
+      }) as never;
     },
     handler: () => {},
   };

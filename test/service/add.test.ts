@@ -59,6 +59,7 @@ describe('djbpkg service add', { timeout: 60_000 }, () => {
     [['service', 'add', 'x', '--env', 'A=trailing ', '--', 'true'], /value of A cannot be kept by envdir/],
     [['service', 'add', 'x', '--user', 'no-such-account-here', '--', 'true'], /unknown account no-such-account-here/],
     [['service', 'enable', 'undefined-one'], /service undefined-one is not defined/],
+    [['service', 'frob'], /unknown service verb: frob/],
   ])('refuses %j with one fatal line and exit 100', async (args, message) => {
     const root = tempDir('djbpkg-svc-bad-');
     const r = await djbpkg([...args, '--root', root]);
