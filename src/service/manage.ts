@@ -224,6 +224,15 @@ export interface ServiceStatus {
   ok: boolean;
 }
 
+function lexists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function dotless(dir: string): string[] {
   try {
     return readdirSync(dir).filter((n) => !n.startsWith('.'));
@@ -240,7 +249,8 @@ export function serviceNames(root: Root): string[] {
 export function serviceStatus(root: Root, name: string): ServiceStatus {
   const p = servicePaths(root, name);
   const defined = existsSync(p.definition);
-  const enabled = existsSync(p.link);
+  // A dangling /service link still counts as enabled: svscan sees a name it cannot run.
+  const enabled = lexists(p.link);
   if (!defined && !enabled) {
     throw new DjbError('E_NOT_INSTALLED', `no service ${name} in ${root.display(root.serviceDir)} or ${root.display(root.svcDefinitionsDir)}`);
   }

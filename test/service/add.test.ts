@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, existsSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { djbpkg } from '../support/run.js';
@@ -110,5 +110,10 @@ describe('djbpkg service enable, status, disable without svscan', { timeout: 60_
     expect(parse(await djbpkg(['service', 'remove', 'job', '--root', root, '--json', '--purge-logs'])).changed).toBe(true);
     expect(existsSync(path.join(root, 'var/multilog/job'))).toBe(false);
     expect(parse(await djbpkg(['service', 'remove', 'job', '--root', root, '--json', '--purge-logs'])).changed).toBe(false);
+
+    // A /service link whose definition is gone is a service svscan cannot run: unhealthy, not a crash.
+    symlinkSync('../var/svc.d/gone', path.join(root, 'service/gone'));
+    const dangling = await djbpkg(['service', 'status', '--root', root]);
+    expect(dangling).toMatchObject({ code: 111, stdout: 'gone: supervise not running, normally up\n', stderr: 'djbpkg: fatal: service gone should be up but is not\n' });
   });
 });
