@@ -48,6 +48,7 @@ export function removeCommand(io: Io): CommandModule<GlobalArgs, RemoveArgs> {
           versions: plan.versions,
           whole: plan.whole,
           dryRun,
+          changed: !dryRun && plan.actions.length > 0,
           removed: plan.actions.map((a) => ({ kind: a.kind, path: a.path })),
         });
         return;

@@ -29,6 +29,7 @@ import {
   wantedLinks,
 } from './layout.js';
 import type { LinkUndo, TreeSwap, WantedLink } from './layout.js';
+import { copyManPages, manLinks, manPageNames } from './man.js';
 import { MANIFEST_FILE, formatManifest, parseManifest, scanTree, verifyManifest } from './manifest.js';
 import type { ManifestEntry } from './manifest.js';
 import { choosePatches } from './plan.js';
@@ -159,7 +160,7 @@ async function inspect(ctx: InstallContext): Promise<string[]> {
   if (!commands) throw new DjbError('E_ARCHIVE', `${path.basename(distfile)} has no ${scan.top}/package/commands`);
   ctx.scan = scan;
   ctx.split = ctx.opts.build === 'native' ? { present: [...commands], missing: [] } : splitCommands(commands, ctx.binDir);
-  ctx.links = wantedLinks(ctx.root, ctx.recipe, ctx.split.present);
+  ctx.links = [...wantedLinks(ctx.root, ctx.recipe, ctx.split.present), ...manLinks(ctx.root, ctx.recipe, manPageNames(ctx.split.present))];
   const notes = [`archive is safe to unpack: ${scan.members.length} members under ${scan.top}/`];
   notes.push(`commands: ${ctx.split.present.join(' ') || '(none)'}`);
   if (ctx.split.missing.length) notes.push(`not in the TypeScript runtime yet, not installed: ${ctx.split.missing.join(' ')}`);
@@ -172,15 +173,15 @@ async function inspect(ctx: InstallContext): Promise<string[]> {
 }
 
 /**
- * /command and /usr/local/bin links into this package (any version, or the
- * NAME link) whose command the version being installed does not have.
+ * /command, /usr/local/bin and man8 links into this package (any version, or
+ * the NAME link) that the version being installed does not want.
  */
 async function staleLinks(ctx: InstallContext): Promise<{ path: string; target: string }[]> {
   const catDir = ctx.root.categoryDir(ctx.recipe.category);
   const names = await readdir(catDir).catch(() => [] as string[]);
   const dirs = [path.join(catDir, ctx.recipe.name), ...names.filter((n) => splitVersionDir(n)?.name === ctx.recipe.name).map((n) => path.join(catDir, n))];
-  const keep = new Set(need(ctx.split, 'commands').present);
-  return (await linksInto(ctx.root, dirs)).filter((l) => !keep.has(path.basename(l.path)));
+  const keep = new Set(need(ctx.links, 'links').map((l) => l.path));
+  return (await linksInto(ctx.root, dirs)).filter((l) => !keep.has(l.path));
 }
 
 function rootLinkEntries(ctx: InstallContext): ManifestEntry[] {
@@ -345,6 +346,18 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
       const lines = [`write command wrappers: ${ctx.split.present.join(' ') || '(none)'}`];
       if (ctx.split.missing.length) lines.push(`leave out (not in the runtime yet): ${ctx.split.missing.join(' ')}`);
       return lines;
+    },
+  },
+  // Manual pages (install/man.ts): copied into the staged tree here, linked by the links stage.
+  {
+    name: 'man',
+    async run(ctx) {
+      const names = await copyManPages(need(ctx.staged, 'staging').tree, manPageNames(need(ctx.split, 'commands').present));
+      return { changed: false, notes: [names.length ? `copied manual pages ${names.map((n) => `${n}.8`).join(' ')}` : 'no manual pages for these commands'] };
+    },
+    async plan(ctx) {
+      const names = ctx.split ? manPageNames(ctx.split.present) : [];
+      return [names.length ? `copy manual pages ${names.map((n) => `${n}.8`).join(' ')} into man/man8 and link them into /usr/local/share/man/man8` : 'copy the manual pages of the commands, if djbpkg has any'];
     },
   },
   {
