@@ -8,6 +8,7 @@ import { initCommand } from './init.js';
 import { installCommand } from './install.js';
 import { listCommand } from './list.js';
 import { removeCommand } from './remove.js';
+import { serviceCommand } from './service.js';
 import { sysdepsCommand } from './sysdeps.js';
 import { verifyCommand } from './verify.js';
 
@@ -28,4 +29,5 @@ export const COMMANDS: CommandFactory[] = [
   doctorCommand,
   bootCommand,
   sysdepsCommand,
+  serviceCommand,
 ];

@@ -61,6 +61,10 @@ function bind() {
     setuid: c.func('int setuid(uint32_t uid)'),
     getpwnam: c.func('djb_passwd *getpwnam(const char *name)'),
     fchdir: c.func('int fchdir(int fd)'),
+    poll: c.func('int poll(_Inout_ uint8_t *fds, unsigned long n, int timeout)'),
+    setfsuid: c.func('int setfsuid(uint32_t uid)'),
+    setfsgid: c.func('int setfsgid(uint32_t gid)'),
+    syscall3: c.func('long syscall(long nr, ...)'),
     decodePasswd: (p: unknown) => koffi.decode(p, passwd) as {
       pw_name: string;
       pw_uid: number;

@@ -34,6 +34,7 @@ describe('djbpkg remove', { timeout: 60_000 }, () => {
         'djbpkg: remove link /command/svok -> ../package/admin/daemontools/command/svok: done',
         'djbpkg: remove link /usr/local/bin/envdir -> ../../../command/envdir: done',
         'djbpkg: remove link /usr/local/bin/svok -> ../../../command/svok: done',
+        ...['djbpkg', 'envdir', 'svok'].map((n) => `djbpkg: remove link /usr/local/share/man/man8/${n}.8 -> ../../../../../package/admin/daemontools/man/man8/${n}.8: done`),
         'djbpkg: remove link /package/admin/daemontools -> daemontools-0.76: done',
         'djbpkg: remove /package/admin/daemontools-0.76: done',
         'djbpkg: services in /service and the boot line were left alone (--purge removes the djbpkg boot hook)',
