@@ -29,7 +29,7 @@ import { applyEnvEdits, pathexecRun, type EnvEdit } from './pathexec.js';
 export class ChainState {
   /** The environment the current link runs with, in C's environ order. */
   environ: string[];
-  /** Soft/hard values softlimit chose, in the order first set; applied at the final exec. */
+  /** Soft/hard values softlimit chose (one entry per resource, the last value set); applied at the final exec. */
   private readonly limits = new Map<number, Rlimit>();
   /** Descriptors setlock holds and the number each has in C. */
   private readonly held: { fd: number; target: number }[] = [];
