@@ -125,7 +125,7 @@ export class ChainState {
       try {
         execve('/proc/self/djbpkg-nproc-probe', ['probe'], []);
       } catch (err) {
-        if (err instanceof PosixError && err.code === 'EAGAIN') return err;
+        if (err instanceof PosixError && (err.code === 'EAGAIN' || err.code === 'EWOULDBLOCK')) return err;
       }
       return undefined;
     });

@@ -176,12 +176,20 @@ describe('installed chain-loaders', { timeout: 180_000 }, () => {
   it.skipIf(!HAVE_C || !existsSync('/usr/bin/fghack'))('fghack in a chain: its child gets the lock, the pipe copies and the limits as C\'s, Node never under them', async () => {
     const dir = tempDir();
     const count = nodeStartCounter(dir);
-    const script = 'ls /proc/$$/fd | sort -n | tr "\\n" " "; echo; grep "Max address space" /proc/$$/limits; (sleep 0.2; echo background done) & exit 3';
-    const argv = ['setlock', path.join(dir, 'lock'), 'softlimit', '-m', '100000000', 'fghack', 'sh', '-c', script];
-    const [a, b] = await both(argv, count.env);
+    // ls into a file: no pipeline, so the shell holds no pipe of its own while ls looks.
+    const fds = path.join(dir, 'fds');
+    const script = `ls /proc/$$/fd > ${fds}; grep "Max address space" /proc/$$/limits; (sleep 0.2; echo background done) & exit 3`;
+    const args = [path.join(dir, 'lock'), 'softlimit', '-m', '100000000', 'fghack', 'sh', '-c', script];
+    const listed = () => readFileSync(fds, 'utf8').split('\n').filter(Boolean).map(Number).sort((x, y) => x - y);
+    const a = await sh({ PATH: oursPath(), ...count.env }, [rt.command('setlock'), ...args]);
+    const ourFds = listed();
+    const b = await sh({ PATH: C_PATH }, ['/usr/bin/setlock', ...args]);
     expect(view(a)).toEqual(view(b));
     expect(a.code).toBe(3);
-    expect(a.stdout).toContain('background done');
+    expect(a.stdout).toMatch(/^Max address space\s+100000000 [^]*background done\n$/);
+    // 0-2, the lock and the 31 copies of fghack's pipe, at the numbers C's child has them.
+    expect(ourFds).toEqual(listed());
+    expect(ourFds.length).toBeGreaterThanOrEqual(35);
     // The chain's process and fghack's child: two Node starts, none under the limit.
     expect(count.starts()).toHaveLength(2);
   });

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useInstalledRuntime } from '../support/installed.js';
@@ -56,5 +56,36 @@ describe('installed supervise, svc, svstat, svok with a chain-loaded service', {
     expect((await run(rt.command('svc'), ['-x', svc])).code).toBe(0);
     const exited = await sup.exited;
     expect(exited.code).toBe(0);
+  });
+
+  it.skipIf(!root || !existsSync('/bin/sleep'))('a log/run chain `envdir ./env setuidgid nobody softlimit -m 50000000 multilog t ./main` hands over to svscan in one Node start', async () => {
+    const base = tempDir();
+    chmodSync(base, 0o755);
+    const services = path.join(base, 'service');
+    const svc = path.join(services, 'hello');
+    const log = path.join(svc, 'log');
+    const main = path.join(log, 'main');
+    mkdirSync(path.join(log, 'env'), { recursive: true });
+    mkdirSync(main);
+    chownSync(main, 65534, 65534);
+    writeFileSync(path.join(svc, 'run'), '#!/bin/sh\ni=0\nwhile :; do i=$((i+1)); echo "line $i"; sleep 0.05; done\n', { mode: 0o755 });
+    writeFileSync(path.join(log, 'run'), '#!/bin/sh\nexec envdir ./env setuidgid nobody softlimit -m 50000000 multilog t ./main\n', { mode: 0o755 });
+    const starts = path.join(base, 'node-starts');
+    const counter = path.join(base, 'count.mjs');
+    writeFileSync(counter, `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(starts)}, process.pid + ' ' + process.argv[1] + '\\n');\n`);
+    const svscan = startProcess(rt.command('svscan'), [services], {
+      env: { PATH: `${rt.commandDir}:/usr/bin:/bin`, NODE_OPTIONS: `--import ${counter}` },
+    });
+    const up = /: up \(pid (\d+)\) \d+ seconds\n$/;
+    const logPid = Number(await pollUntil('log up', async () => up.exec((await run(rt.command('svstat'), [log])).stdout)?.[1], { timeoutMs: 60_000, intervalMs: 50 }));
+    // The hand-over leaves the placeholder (a sleep named multilog) as the log service's process.
+    await pollUntil('the placeholder', () => (alive(logPid) && readFileSync(`/proc/${logPid}/comm`, 'utf8').trim() === 'sleep' ? true : undefined), { timeoutMs: 60_000, intervalMs: 50 });
+    await pollUntil('stamped lines', () => (existsSync(path.join(main, 'current')) && /^@[0-9a-f]{24} line 3$/m.test(readFileSync(path.join(main, 'current'), 'utf8')) ? true : undefined), { timeoutMs: 60_000, intervalMs: 50 });
+    expect(statSync(path.join(main, 'current')).uid).toBe(65534);
+    // svscan and the log chain (envdir ... multilog, one process): two Node starts, nothing per link.
+    const lines = readFileSync(starts, 'utf8').split('\n').filter(Boolean);
+    expect(lines.map((l) => path.basename(l.split(' ')[1]!))).toEqual(['svscan.js', 'envdir.js']);
+    expect(Number(lines[1]!.split(' ')[0])).toBe(logPid);
+    expect(svscan.stderr().replace(/^svscan: info: descriptor limit .*\n/, '')).toBe('');
   });
 });

@@ -6,7 +6,7 @@
  *     const rt = useInstalledRuntime();
  *     it('...', async () => { await run(rt.command('softlimit'), ['-m', '3000000', '/bin/echo', 'ok']); });
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -42,6 +42,8 @@ export function useInstalledRuntime(timeoutMs = 120_000): InstalledRuntime {
   let base = '';
   beforeAll(async () => {
     base = mkdtempSync(path.join(os.tmpdir(), 'djbpkg-installed-'));
+    // As / is: other users (setuidgid nobody ...) reach the installed commands.
+    chmodSync(base, 0o755);
     const dist = path.join(base, 'dist');
     const tb = await buildTarball(dist, 'daemontools-0.76.tar.gz', {
       'admin/daemontools-0.76/package/commands': RUNTIME_COMMANDS.join('\n') + '\n',
