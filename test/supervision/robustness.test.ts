@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alive, pollUntil, startProcess } from '../support/procs.js';
@@ -138,4 +138,57 @@ describe('descriptors', () => {
       expect(r.stdout).toMatch(new RegExp(`^${n}: up \\(pid ${fresh}\\) \\d+ seconds\\n$`));
     }
   }, 120_000);
+});
+
+describe('supervise adopts what its predecessor left running', () => {
+  it('supervise killed with -9 and started again takes the same run over; svc then acts on it', async () => {
+    const base = tempDir();
+    const dir = path.join(base, 's');
+    sleeper(dir);
+    const first = startProcess(process.execPath, [bin('supervise'), 's'], { cwd: base });
+    const pid = await pollUntil('s up', () => readStatus(dir)?.pid || undefined);
+    process.kill(first.pid, 'SIGKILL');
+    await first.exited;
+    expect(alive(pid)).toBe(true);
+    const second = startProcess(process.execPath, [bin('supervise'), 's'], { cwd: base });
+    await pollUntil('supervised again', async () => (await ours('svok', ['s'], { cwd: base })).code === 0);
+    expect(readStatus(dir)?.pid).toBe(pid);
+    expect((await ours('svstat', ['s'], { cwd: base })).stdout).toMatch(new RegExp(`^s: up \\(pid ${pid}\\) \\d+ seconds\\n$`));
+    // Not our child, yet -t ends it and it is restarted; -dx stops it and supervise.
+    expect((await ours('svc', ['-t', 's'], { cwd: base })).code).toBe(0);
+    const next = await pollUntil('restarted', () => {
+      const p = readStatus(dir)?.pid ?? 0;
+      return p !== 0 && p !== pid ? p : undefined;
+    });
+    expect(alive(pid)).toBe(false);
+    expect((await ours('svc', ['-dx', 's'], { cwd: base })).code).toBe(0);
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+    expect(alive(next)).toBe(false);
+    expect(second.stderr()).toBe('');
+  });
+
+  it('a recorded pid that now belongs to another process (start time differs) is not adopted', async () => {
+    const base = tempDir();
+    const dir = path.join(base, 's');
+    sleeper(dir);
+    const stranger = startProcess(SLEEP, ['1000']);
+    const first = startProcess(process.execPath, [bin('supervise'), 's'], { cwd: base });
+    const pid = await pollUntil('s up', () => readStatus(dir)?.pid || undefined);
+    process.kill(first.pid, 'SIGKILL');
+    await first.exited;
+    process.kill(pid, 'SIGKILL');
+    // As if the pid had been reused by `stranger`: status and child name it, with the old start time.
+    const status = readFileSync(path.join(dir, 'supervise/status'));
+    status.writeUInt32LE(stranger.pid, 12);
+    writeFileSync(path.join(dir, 'supervise/status'), status);
+    const child = readFileSync(path.join(dir, 'supervise/child'), 'utf8').replace(/^pid \d+$/m, `pid ${stranger.pid}`);
+    writeFileSync(path.join(dir, 'supervise/child'), child);
+    startProcess(process.execPath, [bin('supervise'), 's'], { cwd: base });
+    const fresh = await pollUntil('a new run', () => {
+      const p = readStatus(dir)?.pid ?? 0;
+      return p !== 0 && p !== stranger.pid && p !== pid ? p : undefined;
+    });
+    expect(alive(fresh)).toBe(true);
+    expect(alive(stranger.pid)).toBe(true);
+  });
 });
