@@ -27,7 +27,14 @@ export function main(argv: string[], io: ProgramIo): Promise<number> | number {
     dir: `/proc/self/fd/${dirFd}`,
     env,
     sigq12: installedPatchSets(io.packageDir).has('sigq12'),
-    stderr: (line) => io.stderr(line),
+    // A message that cannot be written (readproctitle gone) must not stop the supervision.
+    stderr: (line) => {
+      try {
+        io.stderr(line);
+      } catch {
+        // Dropped.
+      }
+    },
   });
   const { limit, services, logged } = scanner.budget;
   io.stderr(`svscan: info: descriptor limit ${limit} leaves room for ${services} services, or ${logged} with a logger\n`);
