@@ -192,3 +192,32 @@ describe('supervise adopts what its predecessor left running', () => {
     expect(alive(stranger.pid)).toBe(true);
   });
 });
+
+describe('svscan restarted after what it supervised changed meanwhile', () => {
+  it('a service that died while svscan was dead is started once; one still running is adopted', async () => {
+    const root = tempDir();
+    for (const n of ['gone', 'kept']) {
+      sleeper(path.join(root, n));
+      writeFileSync(path.join(root, n, 'run'), `#!/bin/sh\necho $$ >> starts\nexec ${SLEEP} 1000\n`);
+    }
+    const first = startProcess(process.execPath, [bin('svscan'), root], { env: FAST });
+    const gone = await pollUntil('gone up', () => readStatus(path.join(root, 'gone'))?.pid || undefined);
+    const kept = await pollUntil('kept up', () => readStatus(path.join(root, 'kept'))?.pid || undefined);
+    process.kill(first.pid, 'SIGKILL');
+    await first.exited;
+    process.kill(gone, 'SIGKILL');
+    await pollUntil('gone is gone', () => !alive(gone));
+    startProcess(process.execPath, [bin('svscan'), root], { env: FAST });
+    const fresh = await pollUntil('gone started again', () => {
+      const pid = readStatus(path.join(root, 'gone'))?.pid ?? 0;
+      return pid !== 0 && pid !== gone ? pid : undefined;
+    });
+    await pollUntil('kept supervised again', async () => (await ours('svok', ['kept'], { cwd: root })).code === 0);
+    const r = await ours('svstat', ['gone', 'kept'], { cwd: root });
+    expect(r.stdout).toMatch(new RegExp(`^gone: up \\(pid ${fresh}\\) \\d+ seconds\\nkept: up \\(pid ${kept}\\) \\d+ seconds\\n$`));
+    const startsOf = (n: string) => readFileSync(path.join(root, n, 'starts'), 'utf8').split('\n').filter(Boolean).map(Number);
+    await pollUntil('gone recorded its start', () => startsOf('gone').length === 2);
+    expect(startsOf('gone')).toEqual([gone, fresh]);
+    expect(startsOf('kept')).toEqual([kept]);
+  });
+});
