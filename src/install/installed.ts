@@ -16,8 +16,10 @@ export interface InstalledVersion {
   current: boolean;
   /** Patch sets recorded in PACKAGE/package/patches at install time. */
   patches: string[];
-  /** `ts` when the commands are wrappers of the TypeScript runtime, `unknown` otherwise. */
+  /** `ts` when the commands are wrappers of the TypeScript runtime, `native` when package/build says so, `unknown` otherwise. */
   build: string;
+  /** Requirements recorded in PACKAGE/package/requires at install time. */
+  requires: string[];
 }
 
 export interface InstalledPackage {
@@ -66,6 +68,8 @@ const TS_WRAPPER = /^# djbpkg: .*\(TypeScript runtime\)$/m;
 
 /** The build of an installed tree, recognised from its command files. */
 async function detectBuild(dir: string): Promise<string> {
+  const record = (await readLines(path.join(dir, 'package', 'build'))).find((l) => l.startsWith('build: '));
+  if (record) return record.slice('build: '.length);
   let names: string[];
   try {
     names = (await readdir(path.join(dir, 'command'))).sort();
@@ -131,7 +135,7 @@ async function categoryPackages(root: Root, category: string): Promise<Installed
     const vs: InstalledVersion[] = [];
     for (const version of versions.sort(compareVersions)) {
       const dir = path.join(catDir, `${name}-${version}`);
-      vs.push({ version, dir, current: version === current, patches: await readLines(path.join(dir, 'package', 'patches')), build: await detectBuild(dir) });
+      vs.push({ version, dir, current: version === current, patches: await readLines(path.join(dir, 'package', 'patches')), build: await detectBuild(dir), requires: await readLines(path.join(dir, 'package', 'requires')) });
     }
     out.push({ category, name, current, link, versions: vs });
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
@@ -8,6 +8,10 @@ import { applyBoot, ensureServiceDir, planBoot, undoBoot } from './boot.js';
 import type { BootPlan, BootUndo } from './boot.js';
 import { buildTs, splitCommands } from './build.js';
 import type { CommandSplit } from './build.js';
+import { buildNative } from './build-native.js';
+import { bundleDir } from './runtime.js';
+import type { NativeBuildResult } from './build-native.js';
+import { REQUIRES_FILE, formatRequires } from './deps.js';
 import { extractArchive, scanArchive } from './extract.js';
 import type { ArchiveScan, Staged } from './extract.js';
 import { applyInitSteps, planPackageHome, undoMade, mkdirRecorded } from './init.js';
@@ -122,10 +126,16 @@ export interface InstallContext {
   serviceMade: boolean;
   bootPlan?: BootPlan;
   bootUndo: BootUndo;
+  native?: NativeBuildResult;
 }
 
+/** The tarball's one top directory: CATEGORY/NAME-VERSION, or a classic recipe's flat `top`. */
 export function topDir(recipe: RecipeForInstall): string {
-  return `${recipe.category}/${versionDirName(recipe)}`;
+  return recipe.top ?? `${recipe.category}/${versionDirName(recipe)}`;
+}
+
+function isClassic(recipe: RecipeForInstall): boolean {
+  return recipe.build === 'classic';
 }
 
 export function finalDir(ctx: InstallContext): string {
@@ -146,9 +156,10 @@ async function digest(file: string, algo: string): Promise<string> {
 async function inspect(ctx: InstallContext): Promise<string[]> {
   const distfile = need(ctx.distfile, 'distfile');
   const scan = await scanArchive(distfile, topDir(ctx.recipe));
-  if (!scan.commands) throw new DjbError('E_ARCHIVE', `${path.basename(distfile)} has no ${scan.top}/package/commands`);
+  const commands = isClassic(ctx.recipe) ? ctx.recipe.commands : scan.commands;
+  if (!commands) throw new DjbError('E_ARCHIVE', `${path.basename(distfile)} has no ${scan.top}/package/commands`);
   ctx.scan = scan;
-  ctx.split = splitCommands(scan.commands, ctx.binDir);
+  ctx.split = ctx.opts.build === 'native' ? { present: [...commands], missing: [] } : splitCommands(commands, ctx.binDir);
   ctx.links = [...wantedLinks(ctx.root, ctx.recipe, ctx.split.present), ...manLinks(ctx.root, ctx.recipe, manPageNames(ctx.split.present))];
   const notes = [`archive is safe to unpack: ${scan.members.length} members under ${scan.top}/`];
   notes.push(`commands: ${ctx.split.present.join(' ') || '(none)'}`);
@@ -193,6 +204,11 @@ async function sameInstalled(ctx: InstallContext, dir: string, text: string): Pr
   return v.changed.length === 0 && v.missing.length === 0;
 }
 
+/** Only a slashpackage package (daemontools) hooks svscanboot into boot; classic ones (ucspi-tcp, djbdns) run under it. */
+function startsSvscan(ctx: InstallContext): boolean {
+  return !isClassic(ctx.recipe);
+}
+
 /** The install stages, in order (DESIGN.md's pipeline from fetch to boot). */
 export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
   {
@@ -229,7 +245,15 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
       return { changed: false, notes: await inspect(ctx) };
     },
     async plan(ctx) {
-      if (!ctx.distfile) return ['check the archive (members, top directory, package/commands) once downloaded'];
+      if (!ctx.distfile) {
+        const known = isClassic(ctx.recipe) ? ctx.recipe.commands : undefined;
+        if (known) {
+          // A classic recipe names its programs, so the links can be planned before the download.
+          ctx.split = { present: [...known], missing: [] };
+          ctx.links = wantedLinks(ctx.root, ctx.recipe, known);
+        }
+        return [`check the archive (members, top directory${known ? '' : ', package/commands'}) once downloaded`];
+      }
       return (await inspect(ctx)).map((n) => `find ${n}`);
     },
   },
@@ -276,6 +300,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
       } else notes.push('no patch sets chosen');
       ctx.patchesApplied = ctx.sets.map((s) => s.name);
       try {
+        if (isClassic(ctx.recipe)) await mkdir(path.join(tree, 'package'), { recursive: true });
         await writeFile(path.join(tree, 'package', 'patches'), ctx.patchesApplied.map((n) => n + '\n').join(''), { mode: 0o644 });
       } catch (err) {
         throw ioError(`unable to write ${path.join(tree, 'package', 'patches')}`, err);
@@ -290,12 +315,33 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     name: 'build',
     async run(ctx) {
       const split = need(ctx.split, 'commands');
+      if (ctx.opts.build === 'native') {
+        const staged = need(ctx.staged, 'staging');
+        ctx.native = await buildNative({
+          root: ctx.root,
+          category: ctx.recipe.category,
+          name: ctx.recipe.name,
+          version: ctx.recipe.version,
+          type: isClassic(ctx.recipe) ? 'classic' : 'slashpackage',
+          tree: staged.tree,
+          stagingDir: staged.stagingDir,
+          commands: split.present,
+          baseline: ctx.recipe.sysdeps ?? {},
+          env: ctx.env,
+          setuidgid: path.join(ctx.binDir ?? bundleDir(), 'setuidgid.js'),
+        });
+        return { changed: false, notes: ctx.native.notes };
+      }
       await buildTs(need(ctx.staged, 'staging').tree, `${ctx.recipe.name} ${ctx.recipe.version}`, split.present, ctx.binDir);
       const notes = [`wrote ${split.present.length} command wrappers for the TypeScript runtime`];
       if (split.missing.length) notes.push(`warning: missing from the runtime, not installed: ${split.missing.join(' ')}`);
       return { changed: false, notes };
     },
     async plan(ctx) {
+      if (ctx.opts.build === 'native') {
+        const how = isClassic(ctx.recipe) ? `set conf-home to ${ctx.root.display(path.join(ctx.root.categoryDir(ctx.recipe.category), ctx.recipe.name))}, run make in the staged tree` : 'link src/ into compile/ as package/compile does, run make there';
+        return [`compile with the system C compiler: ${how}, as an unprivileged user when run as root`, `copy into command/: ${ctx.split?.present.join(' ') ?? 'the programs'}`, 'check the sysdeps the build probed against the known-good baseline'];
+      }
       if (!ctx.split) return ['write command wrappers for every runtime program named in package/commands'];
       const lines = [`write command wrappers: ${ctx.split.present.join(' ') || '(none)'}`];
       if (ctx.split.missing.length) lines.push(`leave out (not in the runtime yet): ${ctx.split.missing.join(' ')}`);
@@ -318,6 +364,11 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     name: 'manifest',
     async run(ctx) {
       const tree = need(ctx.staged, 'staging').tree;
+      try {
+        await writeFile(path.join(tree, REQUIRES_FILE), formatRequires(ctx.recipe.requires ?? []), { mode: 0o644 });
+      } catch (err) {
+        throw ioError(`unable to write ${path.join(tree, REQUIRES_FILE)}`, err);
+      }
       const text = formatManifest([...(await scanTree(tree)), ...rootLinkEntries(ctx)]);
       try {
         await writeFile(path.join(tree, MANIFEST_FILE), text, { mode: 0o644 });
@@ -386,6 +437,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
   {
     name: 'boot',
     async run(ctx) {
+      if (!startsSvscan(ctx)) return { changed: false, notes: ['a classic package starts no svscanboot; boot hook and /service left alone'] };
       ctx.serviceMade = await ensureServiceDir(ctx.root);
       const plan = await planBoot(ctx.root, ctx.opts.boot);
       ctx.bootPlan = plan;
@@ -400,6 +452,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
       if (ctx.serviceMade) await rm(ctx.root.serviceDir, { recursive: false, force: true }).catch(() => {});
     },
     async plan(ctx) {
+      if (!startsSvscan(ctx)) return ['leave the boot hook alone (a classic package starts no svscanboot)'];
       const plan = await planBoot(ctx.root, ctx.opts.boot);
       ctx.bootPlan = plan;
       const lines = [`use boot method ${plan.choice.mode} (${plan.choice.why})`];
@@ -450,5 +503,8 @@ export async function install(
     boot: ctx.bootPlan?.choice.mode ?? opts.boot,
     changed: result.changed,
     ...(opts.dryRun ? { dryRun: true } : {}),
+    ...(ctx.native
+      ? { compiler: { name: ctx.native.compiler.family, version: ctx.native.compiler.version, cc: ctx.native.choice.cc, ld: ctx.native.choice.ld, user: ctx.native.user } }
+      : {}),
   };
 }

@@ -13,6 +13,16 @@ export interface RecipeForInstall {
   sha256?: string | undefined;
   size?: number | undefined;
   patches: { name: string; file: string; default: boolean; description?: string | undefined }[];
+  /** Tarball layout; absent means slashpackage. */
+  build?: 'slashpackage' | 'classic' | undefined;
+  /** The tarball's top directory; absent means CATEGORY/NAME-VERSION. */
+  top?: string | undefined;
+  /** classic: the programs that go into command/. */
+  commands?: string[] | undefined;
+  /** Specs of required packages, recorded in PACKAGE/package/requires. */
+  requires?: string[] | undefined;
+  /** Known-good sysdep lines of a native build by platform key. */
+  sysdeps?: Record<string, string[]> | undefined;
 }
 
 export interface FetchedDistfile {
@@ -78,4 +88,6 @@ export interface InstallReport {
   boot: string;
   changed: boolean;
   dryRun?: boolean;
+  /** native builds: the compiler and conf-cc line used. */
+  compiler?: { name: string; version: string; cc: string; ld: string; user: string };
 }

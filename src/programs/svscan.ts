@@ -27,8 +27,18 @@ export function main(argv: string[], io: ProgramIo): Promise<number> | number {
     sigq12: installedPatchSets(io.packageDir).has('sigq12'),
     stderr: (line) => io.stderr(line),
   });
+  const { limit, services, logged } = scanner.budget;
+  io.stderr(`svscan: info: descriptor limit ${limit} leaves room for ${services} services, or ${logged} with a logger\n`);
+  const scan = () => {
+    try {
+      scanner.scan();
+    } catch (err) {
+      const text = err instanceof Error ? err.message : String(err);
+      io.stderr(`svscan: warning: internal error while scanning: ${text.split('\n')[0]}\n`);
+    }
+  };
   return new Promise<number>(() => {
-    scanner.scan();
-    setInterval(() => scanner.scan(), interval);
+    scan();
+    setInterval(scan, interval);
   });
 }
