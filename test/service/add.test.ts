@@ -62,6 +62,8 @@ describe('djbpkg service add', { timeout: 60_000 }, () => {
     [['service', 'add', 'x', '--user', 'no-such-account-here', '--', 'true'], /unknown account no-such-account-here/],
     [['service', 'enable', 'undefined-one'], /service undefined-one is not defined/],
     [['service', 'frob'], /unknown service verb: frob/],
+    [['service', 'disable', 'x', '--wait', 'soon'], /bad --wait/],
+    [['service', 'stop', 'x', '--wait', '-1'], /bad --wait -1/],
   ])('refuses %j with one fatal line and exit 100', async (args, message) => {
     const root = tempDir('djbpkg-svc-bad-');
     const r = await djbpkg([...args, '--root', root]);
