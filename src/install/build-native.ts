@@ -166,6 +166,8 @@ async function dropTo(input: NativeBuildInput, buildDir: string): Promise<{ user
  * (getgroups returns 0, setgroups is refused) and stops the build.
  */
 function runMake(dir: string, user: BuildUser | undefined, input: NativeBuildInput, shown: string): Promise<string> {
+  // The staging tree goes on failure; make's output is kept where the admin can read it.
+  const logFile = path.join(input.root.stateDir, `${input.name}-${input.version}.make.log`);
   return new Promise((resolve, reject) => {
     const [cmd, args] = user ? [process.execPath, [input.setuidgid, user.name, 'make']] : ['make', []];
     const child = spawn(cmd, args, {
@@ -188,7 +190,11 @@ function runMake(dir: string, user: BuildUser | undefined, input: NativeBuildInp
       if (code === 0) return resolve(out);
       const lines = out.split('\n').map((l) => l.trim()).filter(Boolean);
       const last = [...lines].reverse().find((l) => /error|Error|fatal/.test(l)) ?? lines.at(-1) ?? '(no output)';
-      reject(new DjbError('E_BUILD', `make in ${shown} failed (${signal ? `signal ${signal}` : `exit ${String(code)}`}): ${last}`, { hint: 'nothing was installed; the compiler output above the failing line is in the make run of the staged tree' }));
+      const saved = mkdir(path.dirname(logFile), { recursive: true }).then(() => writeFile(logFile, out, { mode: 0o644 })).then(
+        () => `nothing was installed; make's whole output is in ${input.root.display(logFile)}`,
+        () => 'nothing was installed',
+      );
+      void saved.then((hint) => reject(new DjbError('E_BUILD', `make in ${shown} failed (${signal ? `signal ${signal}` : `exit ${String(code)}`}): ${last}`, { hint })));
     });
   });
 }

@@ -237,6 +237,8 @@ describe('--build native', { timeout: 240_000 }, () => {
     expect(b.code).toBe(100);
     expect(b.stderr).toMatch(/^djbpkg: fatal: make in \/package\/admin\/\.hello-1\.0\.staging-\w+\/admin\/hello-1\.0\/compile failed \(exit 2\): /m);
     expect(existsSync(path.join(g.root, 'package/admin/hello-1.0'))).toBe(false);
+    expect(b.stderr).toContain('djbpkg: hint: nothing was installed; make\'s whole output is in /var/lib/djbpkg/hello-1.0.make.log\n');
+    expect(readFileSync(path.join(g.root, 'var/lib/djbpkg/hello-1.0.make.log'), 'utf8')).toContain('hello.c');
   });
 
   it('names the Debian package when the compiler or make is missing', async () => {
