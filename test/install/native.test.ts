@@ -231,6 +231,22 @@ describe('--build native', { timeout: 240_000 }, () => {
     expect(existsSync(path.join(f.root, 'package/admin/hello-1.0'))).toBe(false);
     expect(existsSync(path.join(f.root, 'command/hello'))).toBe(false);
 
+    // A stricter compiler djbpkg has no flags for (it does not say what it is): the flock probe,
+    // written in the old style, no longer compiles, and the build would silently lose flock.
+    const oldStyle: Pkg = {
+      ...HELLO,
+      entries: slashTree({ helloC: '#include <unistd.h>\n' + HELLO_C, flockProbe: 'int main(void) { flock(0, 2); return 0; }\n' }),
+    };
+    const h = await fixture([oldStyle]);
+    const bin = path.join(h.base, 'strict-bin');
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, 'cc'), '#!/bin/sh\ncase "$1" in --version) echo "acme-cc 9.1"; exit 0;; esac\nexec gcc -Werror=implicit-function-declaration "$@"\n', { mode: 0o755 });
+    const strict = await h.run(['install', 'hello', '--build', 'native'], { PATH: `${bin}:${process.env.PATH ?? ''}` });
+    expect(strict.code).toBe(100);
+    expect(strict.stderr).toContain("djbpkg: fatal: the build's sysdeps differ from the known-good");
+    expect(strict.stderr).toContain('-flock where the baseline has +flock');
+    expect(existsSync(path.join(h.root, 'package/admin/hello-1.0'))).toBe(false);
+
     const broken: Pkg = { ...HELLO, entries: slashTree({ helloC: 'int main(void) { return }\n' }) };
     const g = await fixture([broken]);
     const b = await g.run(['install', 'hello', '--build', 'native']);
