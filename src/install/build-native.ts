@@ -249,7 +249,12 @@ export async function buildNative(input: NativeBuildInput): Promise<NativeBuildR
     await mkdir(commandDir, { recursive: true });
     await chmod(commandDir, 0o755);
     for (const c of input.commands) await copyProgram(inside(buildDir, c), path.join(commandDir, c));
-    if (!slash) await symlink('command', path.join(tree, 'bin'));
+    if (!slash) {
+      await symlink('command', path.join(tree, 'bin'));
+      // As a slashpackage tree has it: doctor and the admin read the program list here.
+      await mkdir(path.join(tree, 'package'), { recursive: true });
+      await writeFile(path.join(tree, 'package', 'commands'), input.commands.map((c) => `${c}\n`).join(''), { mode: 0o644 });
+    }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new DjbError('E_BUILD', `the build did not make every program it should: ${(err as Error).message}`);

@@ -287,6 +287,10 @@ describe('--build native', { timeout: 240_000 }, () => {
     expect(record(pkg)).toMatchObject({ build: 'native', type: 'classic', sysdeps: 'package/sysdeps' });
     expect(existsSync(path.join(f.root, 'etc/rc.local'))).toBe(false);
     expect((await f.run(['verify', 'greet'])).code).toBe(0);
+    expect(readFileSync(path.join(pkg, 'package/commands'), 'utf8')).toBe('greet\n');
+    const doctor = await f.run(['doctor']);
+    expect(doctor.stdout).toContain('ok      links: all 2 /command and /usr/local/bin links of installed packages resolve\n');
+    expect(doctor.stdout).toContain('ok      commands: all 1 command files of installed packages exist and are executable\n');
   });
 
   it('installs what a recipe requires first, plans it all in a dry run, and remove refuses to pull a requirement', async () => {
