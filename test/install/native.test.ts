@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseFlags, parseCompilerVersion } from '../../src/install/compiler.js';
@@ -121,16 +121,14 @@ async function fixture(pkgs: Pkg[]): Promise<Fixture> {
   mkdirSync(root);
   const recipes = path.join(base, 'recipes');
   const routes: Parameters<typeof startServer>[0] = {};
+  const versions = new Map<string, Record<string, unknown>>();
   for (const p of pkgs) {
     const tb = await buildTarball(path.join(base, 'dist'), `${p.name}-${p.version}.tar.gz`, p.entries);
     routes[`/${p.name}-${p.version}.tar.gz`] = { kind: 'file', body: tb.bytes };
-    writeRecipe(recipes, {
-      name: p.name,
-      category: p.category,
-      versions: {
-        [p.version]: { distfile: `${p.name}-${p.version}.tar.gz`, urls: ['http://127.0.0.1:9/unreachable'], size: tb.size, md5: tb.md5, sha256: tb.sha256, ...p.recipe },
-      },
-    });
+    const vs = versions.get(p.name) ?? {};
+    vs[p.version] = { distfile: `${p.name}-${p.version}.tar.gz`, urls: ['http://127.0.0.1:9/unreachable'], size: tb.size, md5: tb.md5, sha256: tb.sha256, ...p.recipe };
+    versions.set(p.name, vs);
+    writeRecipe(recipes, { name: p.name, category: p.category, versions: vs });
   }
   const srv = await startServer(routes);
   return {
@@ -291,6 +289,21 @@ describe('--build native', { timeout: 240_000 }, () => {
     const doctor = await f.run(['doctor']);
     expect(doctor.stdout).toContain('ok      links: all 2 /command and /usr/local/bin links of installed packages resolve\n');
     expect(doctor.stdout).toContain('ok      commands: all 1 command files of installed packages exist and are executable\n');
+  });
+
+  it('switches between natively built versions through the version-less link, as for ts', async () => {
+    const f = await fixture([classicPkg('greet', '2.0'), classicPkg('greet', '2.1')]);
+    ok(await f.run(['install', 'greet@2.0', '--json']));
+    expect(readlinkSync(path.join(f.root, 'package/net/greet'))).toBe('greet-2.0');
+    ok(await f.run(['install', 'greet@2.1', '--json']));
+    expect(readlinkSync(path.join(f.root, 'package/net/greet'))).toBe('greet-2.1');
+    // Built with the version-less conf-home, both print the same path, which now leads to 2.1.
+    expect((await run(path.join(f.root, 'command/greet'), [])).stdout).toBe('/package/net/greet\n');
+    expect(realpathSync(path.join(f.root, 'command/greet'))).toBe(path.join(realpathSync(f.root), 'package/net/greet-2.1/command/greet'));
+    expect((await f.run(['list'])).stdout).toBe('net/greet-2.0  old      build native  patches (none)\nnet/greet-2.1  current  build native  patches (none)\n');
+    expect((await f.run(['remove', 'greet@2.0'])).code).toBe(0);
+    expect(existsSync(path.join(f.root, 'package/net/greet-2.0'))).toBe(false);
+    expect((await f.run(['verify', 'greet'])).code).toBe(0);
   });
 
   it('installs what a recipe requires first, plans it all in a dry run, and remove refuses to pull a requirement', async () => {
