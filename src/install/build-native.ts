@@ -189,7 +189,8 @@ function runMake(dir: string, user: BuildUser | undefined, input: NativeBuildInp
       const out = Buffer.concat(chunks).toString('utf8');
       if (code === 0) return resolve(out);
       const lines = out.split('\n').map((l) => l.trim()).filter(Boolean);
-      const last = [...lines].reverse().find((l) => /error|Error|fatal/.test(l)) ?? lines.at(-1) ?? '(no output)';
+      // The compiler's first error says most; else make's own `***` line; else whatever came last.
+      const last = lines.find((l) => /: (fatal )?error: /.test(l)) ?? [...lines].reverse().find((l) => l.includes('***')) ?? lines.at(-1) ?? '(no output)';
       const saved = mkdir(path.dirname(logFile), { recursive: true }).then(() => writeFile(logFile, out, { mode: 0o644 })).then(
         () => `nothing was installed; make's whole output is in ${input.root.display(logFile)}`,
         () => 'nothing was installed',
