@@ -313,6 +313,7 @@ describe('--build native', { timeout: 240_000 }, () => {
     expect(dry.stderr).toContain('djbpkg:   1. greet 2.0 (native build, required by wave)\ndjbpkg:   2. wave 1.0 (native build, required by app)\ndjbpkg:   3. app 1.0 (native build)\n');
     expect(dry.stderr).toContain('djbpkg: greet: links: would link /command/greet -> ../package/net/greet/command/greet');
     expect(dry.stderr).toContain('djbpkg: app: build: would compile with the system C compiler');
+    expect(dry.stderr).toMatch(/^djbpkg: app: build: note: compiler .+; conf-cc would be: cc -O2.*; GNU Make/m);
     expect(existsSync(path.join(f.root, 'package'))).toBe(false);
 
     const rep = ok(await f.run(['install', 'app', '--json']));
