@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
 import { bootCommand } from './boot.js';
+import { completionCommand } from './completion.js';
 import { doctorCommand } from './doctor.js';
 import { fetchCommand } from './fetch.js';
 import { infoCommand } from './info.js';
@@ -30,4 +31,5 @@ export const COMMANDS: CommandFactory[] = [
   bootCommand,
   sysdepsCommand,
   serviceCommand,
+  completionCommand,
 ];

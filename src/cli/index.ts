@@ -4,7 +4,7 @@ import { DjbError } from '../core/errors.js';
 import { EXIT_OK } from '../core/exit.js';
 import type { Io } from '../core/io.js';
 import { COMMANDS } from './commands.js';
-import { completionCommand } from './completion.js';
+import { COMPLETION_MACHINERY } from './completion.js';
 import { renderError } from './render.js';
 
 export function packageVersion(): string {
@@ -50,7 +50,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         throw new DjbError('E_USAGE', msg ?? 'bad usage', { hint: 'see djbpkg --help' });
       });
     for (const make of COMMANDS) parser.command(make(io));
-    parser.command(completionCommand(parser));
+    parser.completion(COMPLETION_MACHINERY, false);
     let helpText = '';
     await parser.parseAsync(argv, {}, (err, _argv, output) => {
       if (!err && output) helpText = output;

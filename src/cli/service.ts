@@ -90,6 +90,12 @@ function parseEnv(pairs: string[]): Record<string, string> {
   return env;
 }
 
+/** `--wait`: a finite number of seconds, not negative (NaN would wait forever). */
+function waitSeconds(args: ServiceArgs): number {
+  if (!Number.isFinite(args.wait) || args.wait < 0) throw new DjbError('E_USAGE', `bad --wait ${String(args.wait)}: want a number of seconds`, { hint: 'e.g. --wait 30, or --wait 0 not to wait' });
+  return args.wait;
+}
+
 function waitOption<T>(y: Argv<T>, def: number, what: string) {
   return y.option('wait', { type: 'number', default: def, requiresArg: true, describe: `seconds to wait ${what} (0: do not wait)` });
 }
@@ -106,7 +112,7 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
     describe: `${what} (svc ${letters}) and wait for it`,
     builder: (y) => waitOption(y, DEFAULT_TRANSITION_WAIT, 'for the state, like sv -w') as never,
     handler: async (args) => {
-      const c = await transition(io.root, args.name, verb, Math.max(0, args.wait));
+      const c = await transition(io.root, args.name, verb, waitSeconds(args));
       const past = { start: 'started', stop: 'stopped', restart: 'restarted' }[verb];
       report(args, c, c.changed ? `${past} ${c.name}: ${stateText(c.state, nowMs())}` : `${c.name} is already ${verb === 'stop' ? 'down' : 'up'}: ${stateText(c.state, nowMs())}`);
     },
@@ -168,7 +174,7 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
       describe: 'link ROOT/service/NAME to the definition (atomically); svscan starts it within 5 seconds',
       builder: (yy) => waitOption(yy, 0, 'until it is up') as never,
       handler: async (args: ServiceArgs) => {
-        const c = await enableService(io.root, args.name, Math.max(0, args.wait));
+        const c = await enableService(io.root, args.name, waitSeconds(args));
         report(args, c, c.changed ? `enabled ${c.name}` + (args.wait > 0 ? `: ${stateText(c.state, nowMs())}` : '') : `${c.name} is already enabled`);
       },
     },
@@ -177,7 +183,7 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
       describe: 'unlink ROOT/service/NAME, then svc -dx the service and its logger, and wait until both have exited',
       builder: (yy) => waitOption(yy, DEFAULT_DISABLE_WAIT, 'for both supervise processes to exit') as never,
       handler: async (args: ServiceArgs) => {
-        const c = await disableService(io.root, args.name, Math.max(0, args.wait));
+        const c = await disableService(io.root, args.name, waitSeconds(args));
         report(args, c, c.changed ? `disabled ${c.name}: stopped, and svscan will not restart it` : `${c.name} is already disabled`);
       },
     },
@@ -191,7 +197,7 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
           describe: 'also delete ROOT/var/multilog/NAME',
         }) as never,
       handler: async (args: ServiceArgs) => {
-        const r = await removeService(io.root, args.name, { waitSeconds: Math.max(0, args.wait), purgeLogs: args['purge-logs'] });
+        const r = await removeService(io.root, args.name, { waitSeconds: waitSeconds(args), purgeLogs: args['purge-logs'] });
         const kept = r.logsPurged ? 'its logs were deleted' : 'its logs are kept (--purge-logs deletes them)';
         report(args, r, r.changed ? `removed ${r.name}; ${kept}` : `no service ${r.name}; nothing to remove`, { logsPurged: r.logsPurged });
       },

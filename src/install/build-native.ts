@@ -166,6 +166,8 @@ async function dropTo(input: NativeBuildInput, buildDir: string): Promise<{ user
  * (getgroups returns 0, setgroups is refused) and stops the build.
  */
 function runMake(dir: string, user: BuildUser | undefined, input: NativeBuildInput, shown: string): Promise<string> {
+  // The staging tree goes on failure; make's output is kept where the admin can read it.
+  const logFile = path.join(input.root.stateDir, `${input.name}-${input.version}.make.log`);
   return new Promise((resolve, reject) => {
     const [cmd, args] = user ? [process.execPath, [input.setuidgid, user.name, 'make']] : ['make', []];
     const child = spawn(cmd, args, {
@@ -187,8 +189,13 @@ function runMake(dir: string, user: BuildUser | undefined, input: NativeBuildInp
       const out = Buffer.concat(chunks).toString('utf8');
       if (code === 0) return resolve(out);
       const lines = out.split('\n').map((l) => l.trim()).filter(Boolean);
-      const last = [...lines].reverse().find((l) => /error|Error|fatal/.test(l)) ?? lines.at(-1) ?? '(no output)';
-      reject(new DjbError('E_BUILD', `make in ${shown} failed (${signal ? `signal ${signal}` : `exit ${String(code)}`}): ${last}`, { hint: 'nothing was installed; the compiler output above the failing line is in the make run of the staged tree' }));
+      // The compiler's first error says most; else make's own `***` line; else whatever came last.
+      const last = lines.find((l) => /: (fatal )?error: /.test(l)) ?? [...lines].reverse().find((l) => l.includes('***')) ?? lines.at(-1) ?? '(no output)';
+      const saved = mkdir(path.dirname(logFile), { recursive: true }).then(() => writeFile(logFile, out, { mode: 0o644 })).then(
+        () => `nothing was installed; make's whole output is in ${input.root.display(logFile)}`,
+        () => 'nothing was installed',
+      );
+      void saved.then((hint) => reject(new DjbError('E_BUILD', `make in ${shown} failed (${signal ? `signal ${signal}` : `exit ${String(code)}`}): ${last}`, { hint })));
     });
   });
 }
@@ -243,7 +250,12 @@ export async function buildNative(input: NativeBuildInput): Promise<NativeBuildR
     await mkdir(commandDir, { recursive: true });
     await chmod(commandDir, 0o755);
     for (const c of input.commands) await copyProgram(inside(buildDir, c), path.join(commandDir, c));
-    if (!slash) await symlink('command', path.join(tree, 'bin'));
+    if (!slash) {
+      await symlink('command', path.join(tree, 'bin'));
+      // As a slashpackage tree has it: doctor and the admin read the program list here.
+      await mkdir(path.join(tree, 'package'), { recursive: true });
+      await writeFile(path.join(tree, 'package', 'commands'), input.commands.map((c) => `${c}\n`).join(''), { mode: 0o644 });
+    }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new DjbError('E_BUILD', `the build did not make every program it should: ${(err as Error).message}`);

@@ -9,6 +9,7 @@ import type { BootPlan, BootUndo } from './boot.js';
 import { buildTs, splitCommands } from './build.js';
 import type { CommandSplit } from './build.js';
 import { buildNative } from './build-native.js';
+import { checkMake, chooseFlags, detectCompiler } from './compiler.js';
 import { bundleDir } from './runtime.js';
 import type { NativeBuildResult } from './build-native.js';
 import { REQUIRES_FILE, formatRequires } from './deps.js';
@@ -340,7 +341,14 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     async plan(ctx) {
       if (ctx.opts.build === 'native') {
         const how = isClassic(ctx.recipe) ? `set conf-home to ${ctx.root.display(path.join(ctx.root.categoryDir(ctx.recipe.category), ctx.recipe.name))}, run make in the staged tree` : 'link src/ into compile/ as package/compile does, run make there';
-        return [`compile with the system C compiler: ${how}, as an unprivileged user when run as root`, `copy into command/: ${ctx.split?.present.join(' ') ?? 'the programs'}`, 'check the sysdeps the build probed against the known-good baseline'];
+        let tools: string;
+        try {
+          const c = detectCompiler(ctx.env);
+          tools = `note: compiler ${c.versionLine || c.command}; conf-cc would be: ${chooseFlags(c).cc}; ${checkMake(ctx.env)}`;
+        } catch (err) {
+          tools = `note: the build would fail: ${(err as Error).message}`;
+        }
+        return [`compile with the system C compiler: ${how}, as an unprivileged user when run as root`, tools, `copy into command/: ${ctx.split?.present.join(' ') ?? 'the programs'}`, 'check the sysdeps the build probed against the known-good baseline'];
       }
       if (!ctx.split) return ['write command wrappers for every runtime program named in package/commands'];
       const lines = [`write command wrappers: ${ctx.split.present.join(' ') || '(none)'}`];

@@ -77,7 +77,7 @@ function buildRecord(pkg: string): string {
   return readFileSync(path.join(pkg, 'package/build'), 'utf8');
 }
 
-describe('genuine tarballs, native builds', { timeout: 600_000 }, () => {
+describe('genuine tarballs, native builds', { timeout: 900_000 }, () => {
   const base = sharedDir('djbpkg-native-real-');
   // Searchable by others, so that the compile drops to nobody as on a real system.
   chmodSync(base, 0o755);
@@ -87,7 +87,7 @@ describe('genuine tarballs, native builds', { timeout: 600_000 }, () => {
   let mirror: string | undefined;
   const djb = async (args: string[], extra: string[] = []): Promise<RunResult> => {
     mirror ??= await mirrorOf({ 'daemontools-0.76.tar.gz': DAEMONTOOLS, 'ucspi-tcp-0.88.tar.gz': UCSPI, 'djbdns-1.05.tar.gz': DJBDNS });
-    return djbpkg([...args, '--root', root, '--mirror', mirror, '--distfiles', dist, ...extra], { timeoutMs: 540_000 });
+    return djbpkg([...args, '--root', root, '--mirror', mirror, '--distfiles', dist, ...extra], { timeoutMs: 840_000 });
   };
   const recipes = path.join(base, 'recipes');
 
@@ -123,6 +123,11 @@ describe('genuine tarballs, native builds', { timeout: 600_000 }, () => {
       expect(list).toContain('net/djbdns-1.05  current  build native  patches errno  requires daemontools,ucspi-tcp');
       expect(buildRecord(path.join(root, 'package/net/djbdns-1.05'))).toMatch(/^baseline: linux/m);
       expect(readFileSync(path.join(root, 'package/net/ucspi-tcp-0.88/error.h'), 'utf8')).toContain('#include <errno.h>');
+      const doctor = await djb(['doctor']);
+      expect(doctor.stdout).toMatch(/^ok {6}links: all \d+ \/command and \/usr\/local\/bin links of installed packages resolve$/m);
+      expect(doctor.stdout).toContain(`ok      commands: all ${17 + 17 + 29} command files of installed packages exist and are executable\n`);
+      // Only daemontools hooks boot: one line, whatever the other two installs did.
+      expect(doctor.stdout).toMatch(/^ok {6}boot-line: svscanboot is started at boot exactly once/m);
     },
   );
 
@@ -181,7 +186,7 @@ describe('genuine tarballs, native builds', { timeout: 600_000 }, () => {
   it.skipIf(!DAEMONTOOLS)(`daemontools --build native --with sigq12: djb's C programs, the compile's own sysdeps, and svc -1 delivers SIGUSR1${why('DJBPKG_UPSTREAM_TARBALL', DAEMONTOOLS)}`, async () => {
     const r2 = path.join(base, 'root-native');
     mkdirSync(r2);
-    const rep = JSON.parse(ok(await djbpkg(['install', 'daemontools', '--build', 'native', '--with', 'sigq12', '--json', '--root', r2, '--mirror', mirror ?? (await mirrorOf({ 'daemontools-0.76.tar.gz': DAEMONTOOLS })), '--distfiles', dist], { timeoutMs: 540_000 })).stdout) as Record<string, unknown>;
+    const rep = JSON.parse(ok(await djbpkg(['install', 'daemontools', '--build', 'native', '--with', 'sigq12', '--json', '--root', r2, '--mirror', mirror ?? (await mirrorOf({ 'daemontools-0.76.tar.gz': DAEMONTOOLS })), '--distfiles', dist], { timeoutMs: 840_000 })).stdout) as Record<string, unknown>;
     const pkg = path.join(r2, 'package/admin/daemontools-0.76');
     expect(rep).toMatchObject({ build: 'native', patches: ['errno', 'sigq12'], missing: [] });
     expect((rep.commands as string[]).length).toBe(17);

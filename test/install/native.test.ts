@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseFlags, parseCompilerVersion } from '../../src/install/compiler.js';
@@ -121,16 +121,14 @@ async function fixture(pkgs: Pkg[]): Promise<Fixture> {
   mkdirSync(root);
   const recipes = path.join(base, 'recipes');
   const routes: Parameters<typeof startServer>[0] = {};
+  const versions = new Map<string, Record<string, unknown>>();
   for (const p of pkgs) {
     const tb = await buildTarball(path.join(base, 'dist'), `${p.name}-${p.version}.tar.gz`, p.entries);
     routes[`/${p.name}-${p.version}.tar.gz`] = { kind: 'file', body: tb.bytes };
-    writeRecipe(recipes, {
-      name: p.name,
-      category: p.category,
-      versions: {
-        [p.version]: { distfile: `${p.name}-${p.version}.tar.gz`, urls: ['http://127.0.0.1:9/unreachable'], size: tb.size, md5: tb.md5, sha256: tb.sha256, ...p.recipe },
-      },
-    });
+    const vs = versions.get(p.name) ?? {};
+    vs[p.version] = { distfile: `${p.name}-${p.version}.tar.gz`, urls: ['http://127.0.0.1:9/unreachable'], size: tb.size, md5: tb.md5, sha256: tb.sha256, ...p.recipe };
+    versions.set(p.name, vs);
+    writeRecipe(recipes, { name: p.name, category: p.category, versions: vs });
   }
   const srv = await startServer(routes);
   return {
@@ -231,12 +229,30 @@ describe('--build native', { timeout: 240_000 }, () => {
     expect(existsSync(path.join(f.root, 'package/admin/hello-1.0'))).toBe(false);
     expect(existsSync(path.join(f.root, 'command/hello'))).toBe(false);
 
+    // A stricter compiler djbpkg has no flags for (it does not say what it is): the flock probe,
+    // written in the old style, no longer compiles, and the build would silently lose flock.
+    const oldStyle: Pkg = {
+      ...HELLO,
+      entries: slashTree({ helloC: '#include <unistd.h>\n' + HELLO_C, flockProbe: 'int main(void) { flock(0, 2); return 0; }\n' }),
+    };
+    const h = await fixture([oldStyle]);
+    const bin = path.join(h.base, 'strict-bin');
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, 'cc'), '#!/bin/sh\ncase "$1" in --version) echo "acme-cc 9.1"; exit 0;; esac\nexec gcc -Werror=implicit-function-declaration "$@"\n', { mode: 0o755 });
+    const strict = await h.run(['install', 'hello', '--build', 'native'], { PATH: `${bin}:${process.env.PATH ?? ''}` });
+    expect(strict.code).toBe(100);
+    expect(strict.stderr).toContain("djbpkg: fatal: the build's sysdeps differ from the known-good");
+    expect(strict.stderr).toContain('-flock where the baseline has +flock');
+    expect(existsSync(path.join(h.root, 'package/admin/hello-1.0'))).toBe(false);
+
     const broken: Pkg = { ...HELLO, entries: slashTree({ helloC: 'int main(void) { return }\n' }) };
     const g = await fixture([broken]);
     const b = await g.run(['install', 'hello', '--build', 'native']);
     expect(b.code).toBe(100);
     expect(b.stderr).toMatch(/^djbpkg: fatal: make in \/package\/admin\/\.hello-1\.0\.staging-\w+\/admin\/hello-1\.0\/compile failed \(exit 2\): /m);
     expect(existsSync(path.join(g.root, 'package/admin/hello-1.0'))).toBe(false);
+    expect(b.stderr).toContain('djbpkg: hint: nothing was installed; make\'s whole output is in /var/lib/djbpkg/hello-1.0.make.log\n');
+    expect(readFileSync(path.join(g.root, 'var/lib/djbpkg/hello-1.0.make.log'), 'utf8')).toContain('hello.c');
   });
 
   it('names the Debian package when the compiler or make is missing', async () => {
@@ -269,6 +285,25 @@ describe('--build native', { timeout: 240_000 }, () => {
     expect(record(pkg)).toMatchObject({ build: 'native', type: 'classic', sysdeps: 'package/sysdeps' });
     expect(existsSync(path.join(f.root, 'etc/rc.local'))).toBe(false);
     expect((await f.run(['verify', 'greet'])).code).toBe(0);
+    expect(readFileSync(path.join(pkg, 'package/commands'), 'utf8')).toBe('greet\n');
+    const doctor = await f.run(['doctor']);
+    expect(doctor.stdout).toContain('ok      links: all 2 /command and /usr/local/bin links of installed packages resolve\n');
+    expect(doctor.stdout).toContain('ok      commands: all 1 command files of installed packages exist and are executable\n');
+  });
+
+  it('switches between natively built versions through the version-less link, as for ts', async () => {
+    const f = await fixture([classicPkg('greet', '2.0'), classicPkg('greet', '2.1')]);
+    ok(await f.run(['install', 'greet@2.0', '--json']));
+    expect(readlinkSync(path.join(f.root, 'package/net/greet'))).toBe('greet-2.0');
+    ok(await f.run(['install', 'greet@2.1', '--json']));
+    expect(readlinkSync(path.join(f.root, 'package/net/greet'))).toBe('greet-2.1');
+    // Built with the version-less conf-home, both print the same path, which now leads to 2.1.
+    expect((await run(path.join(f.root, 'command/greet'), [])).stdout).toBe('/package/net/greet\n');
+    expect(realpathSync(path.join(f.root, 'command/greet'))).toBe(path.join(realpathSync(f.root), 'package/net/greet-2.1/command/greet'));
+    expect((await f.run(['list'])).stdout).toBe('net/greet-2.0  old      build native  patches (none)\nnet/greet-2.1  current  build native  patches (none)\n');
+    expect((await f.run(['remove', 'greet@2.0'])).code).toBe(0);
+    expect(existsSync(path.join(f.root, 'package/net/greet-2.0'))).toBe(false);
+    expect((await f.run(['verify', 'greet'])).code).toBe(0);
   });
 
   it('installs what a recipe requires first, plans it all in a dry run, and remove refuses to pull a requirement', async () => {
@@ -278,6 +313,7 @@ describe('--build native', { timeout: 240_000 }, () => {
     expect(dry.stderr).toContain('djbpkg:   1. greet 2.0 (native build, required by wave)\ndjbpkg:   2. wave 1.0 (native build, required by app)\ndjbpkg:   3. app 1.0 (native build)\n');
     expect(dry.stderr).toContain('djbpkg: greet: links: would link /command/greet -> ../package/net/greet/command/greet');
     expect(dry.stderr).toContain('djbpkg: app: build: would compile with the system C compiler');
+    expect(dry.stderr).toMatch(/^djbpkg: app: build: note: compiler .+; conf-cc would be: cc -O2.*; GNU Make/m);
     expect(existsSync(path.join(f.root, 'package'))).toBe(false);
 
     const rep = ok(await f.run(['install', 'app', '--json']));

@@ -81,6 +81,6 @@ describe('service logs', { timeout: 60_000 }, () => {
     expect(r).toMatchObject({ code: 0, stdout: '2026-01-02 03:04:07.000000500 line 2\n', stderr: '' });
     const none = await djbpkg(['--root', root, 'service', 'logs', 'nosuch']);
     expect(none.code).toBe(100);
-    expect(none.stderr).toMatch(/^djbpkg: fatal: service nosuch has no log directory \(\/var\/multilog\/nosuch\)\n/);
+    expect(none.stderr).toMatch(/^djbpkg: fatal: service nosuch has no log directory \(\S*\/var\/multilog\/nosuch\)\n/);
   });
 });
