@@ -26,8 +26,6 @@ export function faultPoint(op: string, subject: string): void {
   if (spec.slice(0, at) === op && subject.includes(spec.slice(at + 1))) throw new InjectedFault(op, subject);
 }
 
-const statBuf = Buffer.alloc(1024);
-
 /**
  * Start time of a live process: field 22 of /proc/PID/stat (clock ticks
  * since boot). undefined when the pid is gone or a zombie: a zombie has
@@ -41,6 +39,7 @@ export function processStartTime(pid: number): bigint | undefined {
   } catch {
     return undefined;
   }
+  const statBuf = Buffer.alloc(1024);
   let n: number;
   try {
     n = fs.readSync(fd, statBuf, 0, statBuf.length, 0);

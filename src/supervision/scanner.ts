@@ -237,7 +237,10 @@ export class Scanner {
     } catch (err) {
       // A supervise that cannot start says why on svscan's stderr and is tried again next scan.
       if (err instanceof SuperviseFatal) this.opts.stderr(err.line);
-      else this.opts.stderr(`svscan: warning: unable to start supervise ${label}: ${errstr(err)}\n`);
+      else {
+        const why = errcode(err) !== undefined ? errstr(err) : `internal error: ${err instanceof Error ? err.message : String(err)}`;
+        this.opts.stderr(`svscan: warning: unable to start supervise ${title}: ${why.split('\n')[0]}\n`);
+      }
       return undefined;
     }
   }

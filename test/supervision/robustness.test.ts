@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alive, pollUntil, startProcess } from '../support/procs.js';
@@ -32,7 +32,8 @@ describe('0.76 conformance', () => {
     ['C', '/usr/bin'],
     ['ours', undefined],
   ] as const) {
-    it(`a run restarted on an exit that sends svc -x to its own service is not started again (${who})`, async () => {
+    const missing = commands !== undefined && !existsSync(path.join(commands, 'supervise'));
+    it.skipIf(missing)(`a run restarted on an exit that sends svc -x to its own service is not started again (${who})${missing ? ' (skipped: no C supervise)' : ''}`, async () => {
       const base = tempDir();
       const dir = path.join(base, 'test.sv');
       mkdirSync(dir);
@@ -138,4 +139,86 @@ describe('descriptors', () => {
       expect(r.stdout).toMatch(new RegExp(`^${n}: up \\(pid ${fresh}\\) \\d+ seconds\\n$`));
     }
   }, 120_000);
+});
+
+describe('supervise adopts what its predecessor left running', () => {
+  it('supervise killed with -9 and started again takes the same run over; svc then acts on it', async () => {
+    const base = tempDir();
+    const dir = path.join(base, 's');
+    sleeper(dir);
+    const first = startProcess(process.execPath, [bin('supervise'), 's'], { cwd: base });
+    const pid = await pollUntil('s up', () => readStatus(dir)?.pid || undefined);
+    process.kill(first.pid, 'SIGKILL');
+    await first.exited;
+    expect(alive(pid)).toBe(true);
+    const second = startProcess(process.execPath, [bin('supervise'), 's'], { cwd: base });
+    await pollUntil('supervised again', async () => (await ours('svok', ['s'], { cwd: base })).code === 0);
+    expect(readStatus(dir)?.pid).toBe(pid);
+    expect((await ours('svstat', ['s'], { cwd: base })).stdout).toMatch(new RegExp(`^s: up \\(pid ${pid}\\) \\d+ seconds\\n$`));
+    // Not our child, yet -t ends it and it is restarted; -dx stops it and supervise.
+    expect((await ours('svc', ['-t', 's'], { cwd: base })).code).toBe(0);
+    const next = await pollUntil('restarted', () => {
+      const p = readStatus(dir)?.pid ?? 0;
+      return p !== 0 && p !== pid ? p : undefined;
+    });
+    expect(alive(pid)).toBe(false);
+    expect((await ours('svc', ['-dx', 's'], { cwd: base })).code).toBe(0);
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+    expect(alive(next)).toBe(false);
+    expect(second.stderr()).toBe('');
+  });
+
+  it('a recorded pid that now belongs to another process (start time differs) is not adopted', async () => {
+    const base = tempDir();
+    const dir = path.join(base, 's');
+    sleeper(dir);
+    const stranger = startProcess(SLEEP, ['1000']);
+    const first = startProcess(process.execPath, [bin('supervise'), 's'], { cwd: base });
+    const pid = await pollUntil('s up', () => readStatus(dir)?.pid || undefined);
+    process.kill(first.pid, 'SIGKILL');
+    await first.exited;
+    process.kill(pid, 'SIGKILL');
+    // As if the pid had been reused by `stranger`: status and child name it, with the old start time.
+    const status = readFileSync(path.join(dir, 'supervise/status'));
+    status.writeUInt32LE(stranger.pid, 12);
+    writeFileSync(path.join(dir, 'supervise/status'), status);
+    const child = readFileSync(path.join(dir, 'supervise/child'), 'utf8').replace(/^pid \d+$/m, `pid ${stranger.pid}`);
+    writeFileSync(path.join(dir, 'supervise/child'), child);
+    startProcess(process.execPath, [bin('supervise'), 's'], { cwd: base });
+    const fresh = await pollUntil('a new run', () => {
+      const p = readStatus(dir)?.pid ?? 0;
+      return p !== 0 && p !== stranger.pid && p !== pid ? p : undefined;
+    });
+    expect(alive(fresh)).toBe(true);
+    expect(alive(stranger.pid)).toBe(true);
+  });
+});
+
+describe('svscan restarted after what it supervised changed meanwhile', () => {
+  it('a service that died while svscan was dead is started once; one still running is adopted', async () => {
+    const root = tempDir();
+    for (const n of ['gone', 'kept']) {
+      sleeper(path.join(root, n));
+      writeFileSync(path.join(root, n, 'run'), `#!/bin/sh\necho $$ >> starts\nexec ${SLEEP} 1000\n`);
+    }
+    const first = startProcess(process.execPath, [bin('svscan'), root], { env: FAST });
+    const gone = await pollUntil('gone up', () => readStatus(path.join(root, 'gone'))?.pid || undefined);
+    const kept = await pollUntil('kept up', () => readStatus(path.join(root, 'kept'))?.pid || undefined);
+    process.kill(first.pid, 'SIGKILL');
+    await first.exited;
+    process.kill(gone, 'SIGKILL');
+    await pollUntil('gone is gone', () => !alive(gone));
+    startProcess(process.execPath, [bin('svscan'), root], { env: FAST });
+    const fresh = await pollUntil('gone started again', () => {
+      const pid = readStatus(path.join(root, 'gone'))?.pid ?? 0;
+      return pid !== 0 && pid !== gone ? pid : undefined;
+    });
+    await pollUntil('kept supervised again', async () => (await ours('svok', ['kept'], { cwd: root })).code === 0);
+    const r = await ours('svstat', ['gone', 'kept'], { cwd: root });
+    expect(r.stdout).toMatch(new RegExp(`^gone: up \\(pid ${fresh}\\) \\d+ seconds\\nkept: up \\(pid ${kept}\\) \\d+ seconds\\n$`));
+    const startsOf = (n: string) => readFileSync(path.join(root, n, 'starts'), 'utf8').split('\n').filter(Boolean).map(Number);
+    await pollUntil('gone recorded its start', () => startsOf('gone').length === 2);
+    expect(startsOf('gone')).toEqual([gone, fresh]);
+    expect(startsOf('kept')).toEqual([kept]);
+  });
 });
