@@ -110,7 +110,7 @@ async function measure(n, ours) {
     await until(
       'every service up and logged',
       () => dirs.every((d) => statusPid(d) > 0 && logged(d)),
-      Number(process.env.BENCH_TIMEOUT_MS ?? 1_800_000),
+      Number(process.env.BENCH_TIMEOUT_MS ?? 3_600_000),
       100,
     );
     const startup = (performance.now() - t0) / 1000;
@@ -139,7 +139,9 @@ console.log('| N | ours MB (procs) | C MB (procs) | ours/C | ours start s | C st
 console.log('|---:|---:|---:|---:|---:|---:|');
 for (const n of ns) {
   const c = await measure(n, false);
+  console.error(`N=${n} C: ${c.mb.toFixed(1)} MB (${c.procs}), start ${c.startup.toFixed(1)} s`);
   const o = await measure(n, true);
+  console.error(`N=${n} ours: ${o.mb.toFixed(1)} MB (${o.procs}), start ${o.startup.toFixed(1)} s`);
   console.log(
     `| ${n} | ${o.mb.toFixed(1)} (${o.procs}) | ${c.mb.toFixed(1)} (${c.procs}) | ${(o.mb / c.mb).toFixed(2)} | ${o.startup.toFixed(1)} | ${c.startup.toFixed(1)} |`,
   );

@@ -71,7 +71,7 @@ export async function main(argv: string[], io: ProgramIo): Promise<number> {
   const rt = new Runtime(io.stderr, Runtime.pauseFromEnv(io.env));
   const script = parseScript(argv);
   const hosted = await HostOffer.make(io.env, argv, startDir);
-  if (hosted) return handOver(hosted.offer, hosted.reply, script, startDir, rt, io);
+  if (hosted) return handOver(hosted.offer, hosted.reply, script, startDir, rt, io, () => signals.exit);
   let dirs: LogDir[];
   let engine: LineEngine;
   let arena: Arena;
@@ -141,6 +141,7 @@ async function handOver(
   startDir: string,
   rt: Runtime,
   io: ProgramIo,
+  termed: () => boolean,
 ): Promise<number> {
   const arena = new Arena(arenaSize(0, 0, script.dirs.length, 0));
   const dirs = script.dirs.map((spec) => new LogDir(spec, startDir, rt, arena, { batch: 0 }));
@@ -162,6 +163,12 @@ async function handOver(
     throw err;
   }
   for (const fd of statusFds) fs.closeSync(fd);
+  // TERM before the hand-over: stop here, as a multilog with nothing read yet would.
+  if (termed()) {
+    offer.withdraw();
+    if (reply === 'start') for (const d of dirs) d.markComplete();
+    return 0;
+  }
   try {
     return await offer.handOver(dirs.map((d) => d.lockDescriptor));
   } catch (err) {

@@ -197,7 +197,8 @@ export class Scanner {
         if (!e.pipe || e.log || this.entries.get(key) !== e) return release();
         e.host?.holdSlot(release);
         e.log = this.supervise(`${path}/log`, 'log', `${name}/log`, [e.pipe[0], 1, 2], e.pipeIno, () => (e.log = undefined), e.host);
-        if (!e.log) release();
+        // An adopted logger, or one that is down, started nothing: the slot is free at once.
+        if (!e.log || !e.host?.starting) release();
       });
     }
   }

@@ -70,7 +70,7 @@ async function upPid(root: Root, dir: string, other = 0): Promise<number> {
       const m = /^.*: up \(pid (\d+)\)/.exec((await cmd(root, 'svstat', [dir])).stdout);
       return m && Number(m[1]) !== other ? Number(m[1]) : undefined;
     },
-    { timeoutMs: 30_000, intervalMs: 50 },
+    { timeoutMs: 60_000, intervalMs: 50 },
   );
 }
 

@@ -109,6 +109,11 @@ export class HostedLog implements ChildHooks {
     this.slot = release;
   }
 
+  /** True while a `./run` started under a start-up slot has not settled its hand-over. */
+  get starting(): boolean {
+    return this.slot !== undefined && this.pending !== undefined;
+  }
+
   private releaseSlot(): void {
     const r = this.slot;
     this.slot = undefined;

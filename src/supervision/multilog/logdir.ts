@@ -457,6 +457,15 @@ export class LogDir {
     this.fd = -1;
   }
 
+  /** After `release`: mark `current` complete (0744) as a clean exit leaves it. */
+  markComplete(): void {
+    try {
+      fs.chmodSync(this.file('current'), 0o744);
+    } catch {
+      // The next start salvages it instead.
+    }
+  }
+
   /** Reopens `current` for appending after `release`/`close` (svscan's hosted logger). */
   attach(): void {
     try {
