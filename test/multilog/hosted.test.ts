@@ -115,8 +115,8 @@ function isPlaceholder(pid: number): boolean {
   return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0] === 'multilog' && readFileSync(`/proc/${pid}/comm`, 'latin1').trim() === 'sleep';
 }
 
-describe('loggers hosted by svscan', { timeout: 240_000 }, () => {
-  it('hosts setuidgid nobody multilog: placeholder up, files owned by nobody, 40 svc -t / svc -k lose and double nothing', async () => {
+describe('loggers hosted by svscan', { timeout: 420_000 }, () => {
+  it('hosts setuidgid nobody multilog: placeholder up, files owned by nobody, 100 restarts (svc -t, every fourth svc -k) lose and double nothing', async () => {
     const root = await installedRoot();
     const s = loggedService(root, 'count', 't ./main');
     const svscan = startSvscan(root);
@@ -126,8 +126,8 @@ describe('loggers hosted by svscan', { timeout: 240_000 }, () => {
     await pollUntil('lines in current', () => logLines(s.main).length > 5);
     for (const f of ['current', 'lock', 'state']) expect(statSync(path.join(s.main, f)).uid).toBe(NOBODY);
     // svscan itself reads the pipe: the placeholder never does.
-    // Each restart costs supervise's 1-second start pause, so 40 rather than 100.
-    for (let i = 0; i < 40; i++) {
+    // Each restart costs supervise's 1-second start pause: about 100 s in all.
+    for (let i = 0; i < 100; i++) {
       await cmd(root, 'svc', [i % 4 === 3 ? '-k' : '-t', s.log]);
       pid = await upPid(root, s.log, pid);
     }
