@@ -4,6 +4,7 @@ import { DjbError } from '../core/errors.js';
 import { EXIT_OK } from '../core/exit.js';
 import type { Io } from '../core/io.js';
 import { COMMANDS } from './commands.js';
+import { checkRootArg, nearest, recoverFirst, checkMirrors, checkRecipeDirs } from './validate.js';
 import { renderError } from './render.js';
 
 export function packageVersion(): string {
@@ -16,29 +17,33 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const verbose = argv.includes('--verbose') || /\bdjbpkg\b/.test(io.env.DEBUG ?? '');
   let exitCode = EXIT_OK;
   try {
+    checkRootArg(argv, io);
     const parser = yargs()
       .scriptName('djbpkg')
       .usage('$0 <command> [options]\n\nInstall D. J. Bernstein\'s software the slashpackage way.')
       .option('root', {
         type: 'string',
+        requiresArg: true,
         describe: 'install into DIR as if it were / (env DJBPKG_ROOT)',
         default: io.env.DJBPKG_ROOT ?? '/',
         defaultDescription: '/',
       })
-      .option('recipes', { type: 'string', requiresArg: true, coerce: toList, describe: 'extra recipe directory, searched before the bundled recipes (repeatable)' })
+      .option('recipes', { type: 'string', requiresArg: true, coerce: (v: unknown) => checkRecipeDirs(toList(v)), describe: 'extra recipe directory, searched before the bundled recipes (repeatable)' })
       .option('distfiles', { type: 'string', describe: 'download cache', defaultDescription: 'ROOT/usr/local/djb/dist' })
-      .option('mirror', { type: 'string', requiresArg: true, coerce: toList, describe: 'base URL tried first for every distfile (repeatable)' })
+      .option('mirror', { type: 'string', requiresArg: true, coerce: (v: unknown) => checkMirrors(toList(v)), describe: 'base URL tried first for every distfile (repeatable)' })
       .option('offline', { type: 'boolean', default: false, describe: 'never touch the network; the distfile must be in the cache' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' })
       .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces on errors' })
       .command('$0', false, () => {}, (args) => {
         const word = args._[0];
-        throw new DjbError('E_USAGE', word === undefined ? 'no command given' : `unknown command: ${word}`, {
-          hint: 'see djbpkg --help',
+        if (word === undefined) throw new DjbError('E_USAGE', 'no command given', { hint: 'see djbpkg --help' });
+        const near = nearest(String(word), COMMANDS.map((make) => String(make(io).command ?? '').split(' ')[0]!));
+        throw new DjbError('E_USAGE', `unknown command: ${word}`, {
+          hint: near ? `did you mean djbpkg ${near}? (see djbpkg --help)` : 'see djbpkg --help',
         });
       })
+      .middleware(async (args) => recoverFirst(io, args._[0] === undefined ? undefined : String(args._[0])))
       .strict()
-      .recommendCommands()
       .help()
       .alias('help', 'h')
       .version(packageVersion())
@@ -46,7 +51,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       .exitProcess(false)
       .fail((msg, err) => {
         if (err) throw err;
-        throw new DjbError('E_USAGE', msg ?? 'bad usage', { hint: 'see djbpkg --help' });
+        const line = (msg ?? 'bad usage').replace(/\s*\n\s*/g, ' ').trim();
+        throw new DjbError('E_USAGE', line, { hint: 'see djbpkg --help (or djbpkg COMMAND --help)' });
       });
     for (const make of COMMANDS) parser.command(make(io));
     let helpText = '';

@@ -1,7 +1,8 @@
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
 import { fetchDistfile } from '../install/fetch.js';
-import { BOOT_MODES, BUILDS, DEFAULT_LOCK_WAIT_MS, checkBuild, choosePatches, install, lockRoot } from '../install/index.js';
+import { BOOT_MODES, BUILDS, DEFAULT_LOCK_WAIT_MS, checkBuild, choosePatches, install } from '../install/index.js';
+import { lockAndRecover } from '../install/lock.js';
 import type { BootRequest, HeldLock, InstallDeps } from '../install/index.js';
 import { applyPatchSets } from '../install/patch.js';
 import { koffiVersion } from '../install/runtime.js';
@@ -11,6 +12,9 @@ import { resolveRecipe } from '../recipe/index.js';
 import { distfilesDir, extraRecipeDirs, fetchOptions, md5OnlyWarning } from './fetch-options.js';
 import type { GlobalArgs } from './fetch-options.js';
 import { info, json, warn } from './render.js';
+import { underSignals } from './signals.js';
+import { checkChoice, checkSeconds } from './validate.js';
+import { shellQuote } from '../core/root.js';
 
 interface InstallArgs extends GlobalArgs {
   spec: string;
@@ -34,12 +38,12 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
         .positional('spec', { type: 'string', describe: 'NAME[@RANGE], e.g. daemontools or daemontools@0.76', demandOption: true })
         .option('with', { type: 'string', array: true, describe: 'also apply patch set NAME (repeatable)' })
         .option('without', { type: 'string', array: true, describe: 'do not apply patch set NAME, even if it is a default (repeatable)' })
-        .option('build', { type: 'string', choices: [...BUILDS], default: 'ts', describe: 'ts: commands run the TypeScript runtime; native: not supported yet' })
-        .option('boot', { type: 'string', choices: [...BOOT_MODES], default: 'auto', describe: 'how svscanboot is started at boot' })
+        .option('build', { type: 'string', coerce: checkChoice('build', BUILDS), default: 'ts', describe: 'ts: commands run the TypeScript runtime; native: not supported yet' })
+        .option('boot', { type: 'string', coerce: checkChoice('boot', BOOT_MODES), default: 'auto', describe: 'how svscanboot is started at boot' })
         .option('start', { type: 'boolean', default: true, describe: 'when ROOT is /, start svscanboot after installing, as djbpkg boot does (--no-start: do not); never for a sandbox root' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'print every step it would take and change nothing' })
         .option('force', { type: 'boolean', default: false, describe: 'replace files and links in /command and /usr/local/bin that belong to something else' })
-        .option('lock-wait', { type: 'number', default: DEFAULT_LOCK_WAIT_MS / 1000, describe: 'seconds to wait for another install on the same root before failing (exit 111)' }) as never,
+        .option('lock-wait', { type: 'string', coerce: checkSeconds('lock-wait'), default: String(DEFAULT_LOCK_WAIT_MS / 1000), describe: 'seconds to wait for another install on the same root before failing (exit 111)' }) as never,
     handler: async (args) => {
       const build = checkBuild(args.build);
       const recipe = await resolveRecipe(args.spec, extraRecipeDirs(args));
@@ -51,10 +55,10 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
       };
       const dryRun = args['dry-run'];
       let lock: HeldLock | undefined;
-      if (!dryRun) lock = await lockRoot(io.root, Math.max(0, args['lock-wait']) * 1000, () => io.now());
+      if (!dryRun) lock = await lockAndRecover(io.root, args['lock-wait'] * 1000, () => io.now(), (line) => info(io.stderr, line));
       let report;
       try {
-        report = await install(
+        report = await underSignals(`install of ${recipe.name} ${recipe.version}`, () => install(
           io.root,
           recipe,
           {
@@ -70,7 +74,7 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
           },
           deps,
           { env: io.env, log: (stage, line) => info(io.stderr, `${stage}: ${line}`) },
-        );
+        ));
       } finally {
         lock?.release();
       }
@@ -80,7 +84,7 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
         sysdeps = await writeSysdeps(report.packageDir, probeSysdeps(koffiVersion()));
         info(io.stderr, `sysdeps: wrote ${sysdeps} (djbpkg sysdeps prints it)`);
         if (!args.start) info(io.stderr, 'svscan not started (--no-start)');
-        else if (!io.root.isSystemRoot) info(io.stderr, `svscan is not started for a sandbox root; start it with djbpkg boot --root ${io.root.dir}`);
+        else if (!io.root.isSystemRoot) info(io.stderr, `svscan is not started for a sandbox root; start it with djbpkg boot --root ${shellQuote(io.root.dir)}`);
         else {
           const started = startSvscan(io.root);
           svscanPid = started.record.pid;

@@ -1,9 +1,11 @@
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
-import { DEFAULT_LOCK_WAIT_MS, lockRoot } from '../install/lock.js';
+import { DEFAULT_LOCK_WAIT_MS, lockAndRecover } from '../install/lock.js';
 import { applyRemove, describeAction, planRemove, splitRemoveSpec } from '../install/remove.js';
 import type { GlobalArgs } from './fetch-options.js';
 import { info, json } from './render.js';
+import { underSignals } from './signals.js';
+import { checkSeconds } from './validate.js';
 
 interface RemoveArgs extends GlobalArgs {
   spec: string;
@@ -22,15 +24,16 @@ export function removeCommand(io: Io): CommandModule<GlobalArgs, RemoveArgs> {
         .positional('spec', { type: 'string', describe: 'NAME or NAME@VERSION', demandOption: true })
         .option('purge', { type: 'boolean', default: false, describe: "also remove djbpkg's fenced boot block or systemd unit, and ROOT/service if empty" })
         .option('dry-run', { type: 'boolean', default: false, describe: 'print what it would remove and change nothing' })
-        .option('lock-wait', { type: 'number', default: DEFAULT_LOCK_WAIT_MS / 1000, describe: 'seconds to wait for an install on the same root before failing (exit 111)' }) as never,
+        .option('lock-wait', { type: 'string', coerce: checkSeconds('lock-wait'), default: String(DEFAULT_LOCK_WAIT_MS / 1000), describe: 'seconds to wait for an install on the same root before failing (exit 111)' }) as never,
     handler: async (args) => {
       const { name, version } = splitRemoveSpec(args.spec);
       const dryRun = args['dry-run'];
-      const lock = dryRun ? undefined : await lockRoot(io.root, Math.max(0, args['lock-wait']) * 1000, () => io.now());
+      const lock = dryRun ? undefined : await lockAndRecover(io.root, args['lock-wait'] * 1000, () => io.now(), (line) => info(io.stderr, line));
       let plan;
       try {
         plan = await planRemove(io.root, { name, version, purge: args.purge });
-        if (!dryRun) await applyRemove(plan);
+        const p = plan;
+        if (!dryRun) await underSignals(`remove of ${p.name}`, () => applyRemove(io.root, p));
       } finally {
         lock?.release();
       }
@@ -49,7 +52,7 @@ export function removeCommand(io: Io): CommandModule<GlobalArgs, RemoveArgs> {
       for (const l of lines) info(io.stderr, dryRun ? `would ${l}` : `${l}: done`);
       if (dryRun) info(io.stderr, 'dry run: nothing was changed');
       else io.stdout.write(`removed ${plan.name} ${plan.versions.join(', ')}${plan.whole ? '' : ' (other versions remain)'}\n`);
-      if (!dryRun && plan.whole && !args.purge) info(io.stderr, 'services in /service and the boot line were left alone (--purge removes the djbpkg boot hook)');
+      if (!dryRun && plan.whole && !args.purge) info(io.stderr, `services in ${io.root.display(io.root.serviceDir)} and the boot line were left alone (--purge removes the djbpkg boot hook)`);
     },
   };
 }

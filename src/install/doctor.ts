@@ -80,10 +80,10 @@ async function linksResolve(root: Root): Promise<DoctorCheck> {
     try {
       await stat(root.join(l.path));
     } catch {
-      broken.push(l.path);
+      broken.push(root.display(root.join(l.path)));
     }
   }
-  const pkgs = [...new Set(links.filter((l) => broken.includes(l.path)).map((l) => l.pkg))];
+  const pkgs = [...new Set(links.filter((l) => broken.includes(root.display(root.join(l.path)))).map((l) => l.pkg))];
   if (broken.length === 0 && unreadable.length === 0) return { check: 'links', ok: true, detail: `all ${links.length} /command and /usr/local/bin links of installed packages resolve` };
   const parts = [];
   if (broken.length) parts.push(`missing or dangling: ${broken.join(' ')}`);

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
+import { assertInsideRoot } from '../core/fs.js';
+import * as fsx from '../posix/fsx.js';
+import { Txn } from './txn.js';
 import { applyBoot, ensureServiceDir, planBoot, undoBoot } from './boot.js';
 import type { BootPlan, BootUndo } from './boot.js';
 import { buildTs, splitCommands } from './build.js';
@@ -62,7 +65,11 @@ export interface PipelineResult {
  * included) is undone in reverse order, then the error is rethrown. With
  * `dryRun` only the plans run; each plan line is printed as `would …` (`note: …` lines as they are).
  */
-export async function runPipeline<C>(stages: readonly Stage<C>[], ctx: C, opts: { dryRun: boolean; log: (stage: string, line: string) => void }): Promise<PipelineResult> {
+export async function runPipeline<C>(
+  stages: readonly Stage<C>[],
+  ctx: C,
+  opts: { dryRun: boolean; log: (stage: string, line: string) => void; txn?: Txn },
+): Promise<PipelineResult> {
   const reports: PipelineResult['reports'] = [];
   if (opts.dryRun) {
     for (const s of stages) for (const line of await s.plan(ctx)) opts.log(s.name, line.startsWith('note: ') ? line : `would ${line}`);
@@ -84,14 +91,27 @@ export async function runPipeline<C>(stages: readonly Stage<C>[], ctx: C, opts: 
         opts.log(s.name, `warning: undo failed: ${(undoErr as Error).message}`);
       }
     }
+    // The journal's rollback catches whatever a stage's own undo could not
+    // (it is idempotent); if it fails too, the journal stays for the next run.
+    try {
+      await opts.txn?.rollback();
+    } catch (rbErr) {
+      opts.log('rollback', `warning: ${(rbErr as Error).message}; the next djbpkg command on this root finishes it`);
+    }
     throw err;
   }
+  await opts.txn?.commit();
   for (const s of stages) {
     try {
       await s.commit?.(ctx);
     } catch (err) {
       opts.log(s.name, `warning: cleanup failed: ${(err as Error).message}`);
     }
+  }
+  try {
+    await opts.txn?.end();
+  } catch (err) {
+    opts.log('commit', `warning: ${(err as Error).message}; the next djbpkg command on this root finishes it`);
   }
   return { changed: reports.some((r) => r.report.changed), reports };
 }
@@ -121,6 +141,8 @@ export interface InstallContext {
   serviceMade: boolean;
   bootPlan?: BootPlan;
   bootUndo: BootUndo;
+  /** The journal of this install (absent for --dry-run). */
+  txn?: Txn;
 }
 
 export function topDir(recipe: RecipeForInstall): string {
@@ -175,7 +197,7 @@ async function staleLinks(ctx: InstallContext): Promise<{ path: string; target: 
 function rootLinkEntries(ctx: InstallContext): ManifestEntry[] {
   return need(ctx.links, 'links')
     .filter((l) => path.dirname(l.path) !== ctx.root.categoryDir(ctx.recipe.category))
-    .map((l) => ({ kind: 'rootlink' as const, path: ctx.root.display(l.path), target: l.target }));
+    .map((l) => ({ kind: 'rootlink' as const, path: ctx.root.inRoot(l.path), target: l.target }));
 }
 
 /** True when `dir` holds a tree whose manifest text is `text` and which still matches it. */
@@ -236,8 +258,8 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     name: 'package-home',
     async run(ctx) {
       const steps = await planPackageHome(ctx.root);
-      await applyInitSteps(steps, ctx.made);
-      await mkdirRecorded(ctx.root.categoryDir(ctx.recipe.category), 0o755, ctx.made);
+      await applyInitSteps(steps, ctx.made, ctx.txn);
+      await mkdirRecorded(ctx.root.categoryDir(ctx.recipe.category), 0o755, ctx.made, ctx.txn);
       return { changed: ctx.made.length > 0, notes: steps.map((s) => (s.action === 'exists' ? s.detail : `${s.detail}: done`)) };
     },
     async undo(ctx) {
@@ -251,14 +273,17 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     name: 'extract',
     async run(ctx) {
       const label = versionDirName(ctx.recipe);
+      const catDir = ctx.root.categoryDir(ctx.recipe.category);
+      await ctx.txn?.note({ op: 'staging', dir: catDir, label });
+      fsx.step('extract', catDir);
       ctx.staged = await extractArchive(need(ctx.distfile, 'distfile'), need(ctx.scan, 'scan'), ctx.root.categoryDir(ctx.recipe.category), label);
       return { changed: false, notes: [`unpacked into ${ctx.root.display(ctx.staged.stagingDir)}`] };
     },
     async undo(ctx) {
-      if (ctx.staged) await rm(ctx.staged.stagingDir, { recursive: true, force: true });
+      if (ctx.staged) await fsx.rmTree(ctx.staged.stagingDir);
     },
     async commit(ctx) {
-      if (ctx.staged) await rm(ctx.staged.stagingDir, { recursive: true, force: true });
+      if (ctx.staged) await fsx.rmTree(ctx.staged.stagingDir);
     },
     async plan(ctx) {
       return [`unpack ${ctx.recipe.distfile} into a staging directory in ${ctx.root.display(ctx.root.categoryDir(ctx.recipe.category))}`];
@@ -269,6 +294,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     async run(ctx) {
       const tree = need(ctx.staged, 'staging').tree;
       const notes: string[] = [];
+      fsx.step('patch', tree);
       if (ctx.sets.length) {
         const results = await ctx.deps.applyPatchSets(tree, ctx.sets);
         for (const r of results) notes.push(r.status === 'applied' ? `applied ${r.name}` : `${r.name} is already applied in the source; skipped`);
@@ -289,6 +315,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     name: 'build',
     async run(ctx) {
       const split = need(ctx.split, 'commands');
+      fsx.step('build', need(ctx.staged, 'staging').tree);
       await buildTs(need(ctx.staged, 'staging').tree, `${ctx.recipe.name} ${ctx.recipe.version}`, split.present, ctx.binDir);
       const notes = [`wrote ${split.present.length} command wrappers for the TypeScript runtime`];
       if (split.missing.length) notes.push(`warning: missing from the runtime, not installed: ${split.missing.join(' ')}`);
@@ -305,6 +332,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     name: 'manifest',
     async run(ctx) {
       const tree = need(ctx.staged, 'staging').tree;
+      fsx.step('manifest', tree);
       const text = formatManifest([...(await scanTree(tree)), ...rootLinkEntries(ctx)]);
       try {
         await writeFile(path.join(tree, MANIFEST_FILE), text, { mode: 0o644 });
@@ -324,7 +352,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
       const dest = finalDir(ctx);
       if (ctx.identical) return { changed: false, notes: [`${ctx.root.display(dest)} unchanged; leaving it alone`] };
       const staged = need(ctx.staged, 'staging');
-      ctx.treeSwap = await installTree(staged.tree, dest, staged.stagingDir);
+      ctx.treeSwap = await installTree(staged.tree, dest, staged.stagingDir, ctx.txn);
       return { changed: true, notes: [ctx.treeSwap.previous ? `replaced ${ctx.root.display(dest)} (the old tree is kept until the install succeeds)` : `installed ${ctx.root.display(dest)}`] };
     },
     async undo(ctx) {
@@ -339,12 +367,13 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     async run(ctx) {
       const notes: string[] = [];
       for (const l of need(ctx.links, 'links')) {
-        const u = await applyLink(l, ctx.made);
+        const u = await applyLink(l, ctx.made, ctx.txn);
         if (u) ctx.linkUndos.push(u);
       }
       for (const l of ctx.staleLinks ?? []) {
         try {
-          await unlink(l.path);
+          await ctx.txn?.note({ op: 'link', path: l.path, before: l.target });
+          await fsx.unlinkIfPresent(l.path);
         } catch (err) {
           throw ioError(`unable to remove ${l.path}`, err);
         }
@@ -373,18 +402,18 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
   {
     name: 'boot',
     async run(ctx) {
-      ctx.serviceMade = await ensureServiceDir(ctx.root);
+      ctx.serviceMade = await ensureServiceDir(ctx.root, ctx.txn);
       const plan = await planBoot(ctx.root, ctx.opts.boot);
       ctx.bootPlan = plan;
       const notes = [ctx.serviceMade ? `created ${ctx.root.display(ctx.root.serviceDir)}` : `${ctx.root.display(ctx.root.serviceDir)} exists`];
       notes.push(`chose ${plan.choice.mode} (${plan.choice.why})`);
-      notes.push(...(await applyBoot(ctx.root, plan, ctx.bootUndo)));
+      notes.push(...(await applyBoot(ctx.root, plan, ctx.bootUndo, ctx.txn)));
       const changed = ctx.serviceMade || ctx.bootUndo.files.length > 0 || ctx.bootUndo.links.length > 0 || ctx.bootUndo.dirs.length > 0;
       return { changed, notes };
     },
     async undo(ctx) {
       await undoBoot(ctx.bootUndo);
-      if (ctx.serviceMade) await rm(ctx.root.serviceDir, { recursive: false, force: true }).catch(() => {});
+      if (ctx.serviceMade) await fsx.rmdir(ctx.root.serviceDir).catch(() => {});
     },
     async plan(ctx) {
       const plan = await planBoot(ctx.root, ctx.opts.boot);
@@ -425,7 +454,9 @@ export async function install(
     serviceMade: false,
     bootUndo: { files: [], links: [], dirs: [] },
   };
-  const result = await runPipeline(INSTALL_STAGES, ctx, { dryRun: opts.dryRun, log: extra.log ?? (() => {}) });
+  await assertInsideRoot(root, rootDirsWritten(root, opts));
+  if (!opts.dryRun) ctx.txn = await Txn.begin(root, 'install', `${recipe.name} ${recipe.version}`);
+  const result = await runPipeline(INSTALL_STAGES, ctx, { dryRun: opts.dryRun, log: extra.log ?? (() => {}), txn: ctx.txn });
   return {
     name: recipe.name,
     version: recipe.version,
@@ -438,4 +469,11 @@ export async function install(
     changed: result.changed,
     ...(opts.dryRun ? { dryRun: true } : {}),
   };
+}
+
+/** The directories of ROOT an install may write in; each must stay inside ROOT. */
+export function rootDirsWritten(root: Root, opts?: { distfiles: string }): string[] {
+  const dirs = [root.stateDir, root.commandDir, root.usrLocalBin, root.serviceDir, root.etcDir, root.systemdSystemDir];
+  if (opts && opts.distfiles === root.defaultDistfiles) dirs.push(root.defaultDistfiles);
+  return dirs;
 }

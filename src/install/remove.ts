@@ -1,10 +1,12 @@
-import { lstat, readFile, readdir, readlink, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
 import { FENCE_BEGIN, FENCE_END, SYSTEMD_UNIT, replaceFile, systemdUnitText } from './boot.js';
 import { requirePackage } from './installed.js';
-import { exists } from '../core/fs.js';
+import { assertInsideRoot, exists } from '../core/fs.js';
+import * as fsx from '../posix/fsx.js';
+import { Txn } from './txn.js';
 
 /**
  * `djbpkg remove NAME[@VERSION]`. Services belong to the admin: nothing under
@@ -186,22 +188,56 @@ export function describeAction(root: Root, a: RemoveAction): string {
   return `remove the empty directory ${p}`;
 }
 
-/** Carries out the plan, in order (links first, so no link ever points into a half-removed tree). Caller holds the root lock. */
-export async function applyRemove(plan: RemovePlan): Promise<void> {
-  for (const a of plan.actions) {
+/**
+ * Carries out the plan as one transaction. First every change that can be
+ * undone, in order (links first, so that no link ever points into a
+ * half-removed tree; each tree is renamed aside, not yet deleted); then the
+ * journal's commit; only then are the trees deleted. A failure or a signal
+ * before the commit puts everything back; a kill after it leaves only the
+ * deletion, which the next djbpkg command finishes. Caller holds the root lock.
+ */
+export async function applyRemove(root: Root, plan: RemovePlan): Promise<void> {
+  await assertInsideRoot(root, [root.stateDir, root.commandDir, root.usrLocalBin, root.serviceDir, root.etcDir, root.systemdSystemDir]);
+  const txn = await Txn.begin(root, 'remove', `${plan.name} ${plan.versions.join(', ')}`);
+  const asides: string[] = [];
+  try {
+    for (const a of plan.actions) {
+      try {
+        if (a.kind === 'unlink') {
+          await txn.note({ op: 'unlinked', path: a.path, target: a.target });
+          await fsx.unlinkIfPresent(a.path);
+        } else if (a.kind === 'unit') {
+          await txn.noteFile(a.path);
+          await fsx.unlinkIfPresent(a.path);
+        } else if (a.kind === 'tree') {
+          const aside = path.join(path.dirname(a.path), `.${path.basename(a.path)}.removing`);
+          await fsx.rmTree(aside);
+          await txn.note({ op: 'aside', path: a.path, aside });
+          await fsx.rename(a.path, aside);
+          asides.push(aside);
+        } else if (a.kind === 'unfence') {
+          const text = await readFile(a.path, 'utf8');
+          await replaceFile(a.path, removeFence(text), 0o644, txn);
+        } else {
+          await txn.note({ op: 'rmdir', path: a.path });
+          await fsx.rmdir(a.path);
+        }
+      } catch (err) {
+        throw ioError(`unable to ${a.kind === 'unfence' ? 'edit' : 'remove'} ${a.path}`, err);
+      }
+    }
+    await txn.commit();
+  } catch (err) {
+    // A rollback that fails itself leaves the journal: the next command finishes it.
+    await txn.rollback().catch(() => {});
+    throw err;
+  }
+  for (const aside of asides) {
     try {
-      if (a.kind === 'unlink' || a.kind === 'unit') await unlink(a.path).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
-      else if (a.kind === 'tree') {
-        const aside = path.join(path.dirname(a.path), `.${path.basename(a.path)}.removing`);
-        await rm(aside, { recursive: true, force: true });
-        await rename(a.path, aside);
-        await rm(aside, { recursive: true, force: true });
-      } else if (a.kind === 'unfence') {
-        const text = await readFile(a.path, 'utf8');
-        await replaceFile(a.path, removeFence(text), 0o644);
-      } else await rmdir(a.path);
+      await fsx.rmTree(aside);
     } catch (err) {
-      throw ioError(`unable to ${a.kind === 'unfence' ? 'edit' : 'remove'} ${a.path}`, err);
+      throw ioError(`unable to remove ${aside} (the next djbpkg command on this root finishes it)`, err);
     }
   }
+  await txn.end();
 }

@@ -57,7 +57,7 @@ describe('djbpkg doctor', { timeout: 60_000 }, () => {
     expect(d.text).toContain(`ok      svscan: svscan for ${f.root} runs (pid ${pid}, started by djbpkg boot)\n`);
     expect(d.text).toContain(`ok      path: sandbox root: ${path.join(f.root, 'command')} exists (PATH is checked only for --root /)\n`);
     expect(d.text).toContain(`ok      node: node found at ${process.execPath}\n`);
-    expect(d.text).toContain('ok      boot-line: svscanboot is started at boot exactly once: /etc/inittab (1)\n');
+    expect(d.text).toContain(`ok      boot-line: svscanboot is started at boot exactly once: ${f.root}/etc/inittab (1)\n`);
   });
 
   it('reports svscan not running (no record, then a dead recorded PID), exit 100 with the fix', async () => {
@@ -92,11 +92,11 @@ describe('djbpkg doctor', { timeout: 60_000 }, () => {
     expect(d.code).toBe(100);
     expect(failing(d.checks)).toEqual(['package-mode', 'links', 'commands', 'service', 'boot-line', 'node']);
     const by = Object.fromEntries(d.checks.map((c) => [c.check, c]));
-    expect(by['package-mode']).toEqual({ check: 'package-mode', ok: false, detail: '/package has mode 755, not 1755', fix: `chmod 1755 ${path.join(f.root, 'package')}` });
-    expect(by.links!.detail).toBe('missing or dangling: /usr/local/bin/envdir');
-    expect(by.commands!.detail).toBe('not an executable file: /package/admin/daemontools-0.76/command/envdir');
-    expect(by['boot-line']!.detail).toBe('svscanboot is started 2 times at boot: /etc/inittab (2)');
-    expect(by.service!.detail).toBe('/service is missing');
+    expect(by['package-mode']).toEqual({ check: 'package-mode', ok: false, detail: `${f.root}/package has mode 755, not 1755`, fix: `chmod 1755 ${path.join(f.root, 'package')}` });
+    expect(by.links!.detail).toBe(`missing or dangling: ${f.root}/usr/local/bin/envdir`);
+    expect(by.commands!.detail).toBe(`not an executable file: ${f.root}/package/admin/daemontools-0.76/command/envdir`);
+    expect(by['boot-line']!.detail).toBe(`svscanboot is started 2 times at boot: ${f.root}/etc/inittab (2)`);
+    expect(by.service!.detail).toBe(`${f.root}/service is missing`);
     expect(by.node!.detail).toBe(`node recorded in the command wrappers is missing: ${path.join(f.root, 'gone/node')}`);
     expect(d.stderr).toBe('djbpkg: fatal: 6 problems found: package-mode, links, commands, service, boot-line, node\n');
   });
@@ -110,7 +110,7 @@ describe('djbpkg doctor', { timeout: 60_000 }, () => {
     writeFileSync(path.join(f.root, 'etc/inittab'), 'id:2:initdefault:\n');
     const d = await doctor(f);
     expect(failing(d.checks)).toEqual(['boot-line']);
-    expect(d.checks[0]!.detail).toBe('/package is a directory with mode 1755 (through a symlink)');
+    expect(d.checks[0]!.detail).toBe(`${f.root}/package is a directory with mode 1755 (through a symlink)`);
     expect(d.checks.find((c) => c.check === 'boot-line')!.fix).toContain('djbpkg install daemontools again');
   });
 
