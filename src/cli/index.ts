@@ -4,7 +4,7 @@ import { DjbError } from '../core/errors.js';
 import { EXIT_OK } from '../core/exit.js';
 import type { Io } from '../core/io.js';
 import { COMMANDS } from './commands.js';
-import { checkRootArg, nearest, recoverFirst, checkMirrors, checkRecipeDirs } from './validate.js';
+import { checkArgs, checkRootArg, checkVerb, nearest, recoverFirst } from './validate.js';
 import { renderError } from './render.js';
 
 export function packageVersion(): string {
@@ -18,6 +18,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   let exitCode = EXIT_OK;
   try {
     checkRootArg(argv, io);
+    checkVerb(argv, COMMANDS.map((make) => String(make(io).command ?? '').split(' ')[0]!));
     const parser = yargs()
       .scriptName('djbpkg')
       .usage('$0 <command> [options]\n\nInstall D. J. Bernstein\'s software the slashpackage way.')
@@ -28,9 +29,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         default: io.env.DJBPKG_ROOT ?? '/',
         defaultDescription: '/',
       })
-      .option('recipes', { type: 'string', requiresArg: true, coerce: (v: unknown) => checkRecipeDirs(toList(v)), describe: 'extra recipe directory, searched before the bundled recipes (repeatable)' })
+      .option('recipes', { type: 'string', requiresArg: true, coerce: toList, describe: 'extra recipe directory, searched before the bundled recipes (repeatable)' })
       .option('distfiles', { type: 'string', describe: 'download cache', defaultDescription: 'ROOT/usr/local/djb/dist' })
-      .option('mirror', { type: 'string', requiresArg: true, coerce: (v: unknown) => checkMirrors(toList(v)), describe: 'base URL tried first for every distfile (repeatable)' })
+      .option('mirror', { type: 'string', requiresArg: true, coerce: toList, describe: 'base URL tried first for every distfile (repeatable)' })
       .option('offline', { type: 'boolean', default: false, describe: 'never touch the network; the distfile must be in the cache' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' })
       .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces on errors' })
@@ -42,7 +43,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
           hint: near ? `did you mean djbpkg ${near}? (see djbpkg --help)` : 'see djbpkg --help',
         });
       })
-      .middleware(async (args) => recoverFirst(io, args._[0] === undefined ? undefined : String(args._[0])))
+      .middleware(async (args) => {
+        checkArgs(args);
+        await recoverFirst(io, args._[0] === undefined ? undefined : String(args._[0]));
+      })
       .strict()
       .help()
       .alias('help', 'h')

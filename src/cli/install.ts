@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
 import { fetchDistfile } from '../install/fetch.js';
-import { BOOT_MODES, BUILDS, DEFAULT_LOCK_WAIT_MS, checkBuild, choosePatches, install } from '../install/index.js';
+import { DEFAULT_LOCK_WAIT_MS, checkBuild, choosePatches, install } from '../install/index.js';
 import { lockAndRecover } from '../install/lock.js';
 import type { BootRequest, HeldLock, InstallDeps } from '../install/index.js';
 import { applyPatchSets } from '../install/patch.js';
@@ -13,7 +13,6 @@ import { distfilesDir, extraRecipeDirs, fetchOptions, md5OnlyWarning } from './f
 import type { GlobalArgs } from './fetch-options.js';
 import { info, json, warn } from './render.js';
 import { underSignals } from './signals.js';
-import { checkChoice, checkSeconds } from './validate.js';
 import { shellQuote } from '../core/root.js';
 
 interface InstallArgs extends GlobalArgs {
@@ -38,12 +37,12 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
         .positional('spec', { type: 'string', describe: 'NAME[@RANGE], e.g. daemontools or daemontools@0.76', demandOption: true })
         .option('with', { type: 'string', array: true, describe: 'also apply patch set NAME (repeatable)' })
         .option('without', { type: 'string', array: true, describe: 'do not apply patch set NAME, even if it is a default (repeatable)' })
-        .option('build', { type: 'string', coerce: checkChoice('build', BUILDS), default: 'ts', describe: 'ts: commands run the TypeScript runtime; native: not supported yet' })
-        .option('boot', { type: 'string', coerce: checkChoice('boot', BOOT_MODES), default: 'auto', describe: 'how svscanboot is started at boot' })
+        .option('build', { type: 'string', default: 'ts', describe: 'ts: commands run the TypeScript runtime; native: not supported yet' })
+        .option('boot', { type: 'string', default: 'auto', describe: 'how svscanboot is started at boot: auto, inittab, rclocal, systemd or none' })
         .option('start', { type: 'boolean', default: true, describe: 'when ROOT is /, start svscanboot after installing, as djbpkg boot does (--no-start: do not); never for a sandbox root' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'print every step it would take and change nothing' })
         .option('force', { type: 'boolean', default: false, describe: 'replace files and links in /command and /usr/local/bin that belong to something else' })
-        .option('lock-wait', { type: 'string', coerce: checkSeconds('lock-wait'), default: String(DEFAULT_LOCK_WAIT_MS / 1000), describe: 'seconds to wait for another install on the same root before failing (exit 111)' }) as never,
+        .option('lock-wait', { type: 'string', default: String(DEFAULT_LOCK_WAIT_MS / 1000), describe: 'seconds to wait for another install on the same root before failing (exit 111)' }) as never,
     handler: async (args) => {
       const build = checkBuild(args.build);
       const recipe = await resolveRecipe(args.spec, extraRecipeDirs(args));
@@ -55,7 +54,7 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
       };
       const dryRun = args['dry-run'];
       let lock: HeldLock | undefined;
-      if (!dryRun) lock = await lockAndRecover(io.root, args['lock-wait'] * 1000, () => io.now(), (line) => info(io.stderr, line));
+      if (!dryRun) lock = await lockAndRecover(io.root, Number(args['lock-wait']) * 1000, () => io.now(), (line) => info(io.stderr, line));
       let report;
       try {
         report = await underSignals(`install of ${recipe.name} ${recipe.version}`, () => install(

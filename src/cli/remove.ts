@@ -5,7 +5,6 @@ import { applyRemove, describeAction, planRemove, splitRemoveSpec } from '../ins
 import type { GlobalArgs } from './fetch-options.js';
 import { info, json } from './render.js';
 import { underSignals } from './signals.js';
-import { checkSeconds } from './validate.js';
 
 interface RemoveArgs extends GlobalArgs {
   spec: string;
@@ -24,11 +23,11 @@ export function removeCommand(io: Io): CommandModule<GlobalArgs, RemoveArgs> {
         .positional('spec', { type: 'string', describe: 'NAME or NAME@VERSION', demandOption: true })
         .option('purge', { type: 'boolean', default: false, describe: "also remove djbpkg's fenced boot block or systemd unit, and ROOT/service if empty" })
         .option('dry-run', { type: 'boolean', default: false, describe: 'print what it would remove and change nothing' })
-        .option('lock-wait', { type: 'string', coerce: checkSeconds('lock-wait'), default: String(DEFAULT_LOCK_WAIT_MS / 1000), describe: 'seconds to wait for an install on the same root before failing (exit 111)' }) as never,
+        .option('lock-wait', { type: 'string', default: String(DEFAULT_LOCK_WAIT_MS / 1000), describe: 'seconds to wait for an install on the same root before failing (exit 111)' }) as never,
     handler: async (args) => {
       const { name, version } = splitRemoveSpec(args.spec);
       const dryRun = args['dry-run'];
-      const lock = dryRun ? undefined : await lockAndRecover(io.root, args['lock-wait'] * 1000, () => io.now(), (line) => info(io.stderr, line));
+      const lock = dryRun ? undefined : await lockAndRecover(io.root, Number(args['lock-wait']) * 1000, () => io.now(), (line) => info(io.stderr, line));
       let plan;
       try {
         plan = await planRemove(io.root, { name, version, purge: args.purge });

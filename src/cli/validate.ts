@@ -1,8 +1,10 @@
-import { lstatSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { DjbError, describeCause } from '../core/errors.js';
 import type { Io } from '../core/io.js';
 import { shellQuote } from '../core/root.js';
+import { BOOT_MODES } from '../install/boot.js';
+import { BUILDS } from '../install/build.js';
 import { lockAndRecover } from '../install/lock.js';
 import { txnDir } from '../install/txn.js';
 import { info, warn } from './render.js';
@@ -153,12 +155,36 @@ export async function recoverFirst(io: Io, verb: string | undefined): Promise<vo
   }
 }
 
-/** lstat without throwing. */
-export function lexists(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
+
+/** Choices of options, checked in checkArgs (one line and a hint, not yargs' list). */
+const CHOICES: Record<string, readonly string[]> = { build: BUILDS, boot: BOOT_MODES };
+const SECONDS = ['lock-wait', 'kill-after'];
+
+/**
+ * Every option value checked before any work: `--recipes` directories exist,
+ * `--mirror`s are http/https URLs, seconds are numbers, choices are known.
+ */
+export function checkArgs(args: Record<string, unknown>): void {
+  if (args.recipes !== undefined) checkRecipeDirs(args.recipes as string[]);
+  if (args.mirror !== undefined) checkMirrors(args.mirror as string[]);
+  for (const o of SECONDS) if (args[o] !== undefined) args[o] = checkSeconds(o)(args[o]);
+  for (const [o, choices] of Object.entries(CHOICES)) if (args[o] !== undefined) args[o] = checkChoice(o, choices)(args[o]);
+}
+
+/** Global options that take a value (the word after them is not the verb). */
+const VALUED = new Set(['--root', '--recipes', '--distfiles', '--mirror']);
+
+/** An unknown verb is one line that names the nearest known one. */
+export function checkVerb(argv: readonly string[], verbs: readonly string[]): void {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (VALUED.has(a)) {
+      i++;
+      continue;
+    }
+    if (a.startsWith('-')) continue;
+    if (verbs.includes(a)) return;
+    const near = nearest(a, verbs);
+    throw new DjbError('E_USAGE', `unknown command: ${a}`, { hint: near ? `did you mean djbpkg ${near}? (djbpkg --help lists the commands)` : 'djbpkg --help lists the commands' });
   }
 }

@@ -7,6 +7,7 @@ import type { Root } from '../core/root.js';
 import { assertInsideRoot } from '../core/fs.js';
 import * as fsx from '../posix/fsx.js';
 import { Txn } from './txn.js';
+import type { TxnRecord } from './txn.js';
 import { applyBoot, ensureServiceDir, planBoot, undoBoot } from './boot.js';
 import type { BootPlan, BootUndo } from './boot.js';
 import { buildTs, splitCommands } from './build.js';
@@ -79,9 +80,19 @@ export async function runPipeline<C>(
   try {
     for (const s of stages) {
       begun.push(s);
-      const report = await s.run(ctx);
+      let report: StageReport;
+      try {
+        report = await s.run(ctx);
+      } catch (err) {
+        throw ioError(`${s.name} stage failed`, err);
+      }
       for (const line of report.notes) opts.log(s.name, line);
       reports.push({ stage: s.name, report });
+    }
+    try {
+      await opts.txn?.commit();
+    } catch (err) {
+      throw ioError('commit failed', err);
     }
   } catch (err) {
     for (const s of begun.reverse()) {
@@ -100,7 +111,6 @@ export async function runPipeline<C>(
     }
     throw err;
   }
-  await opts.txn?.commit();
   for (const s of stages) {
     try {
       await s.commit?.(ctx);
@@ -366,13 +376,24 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     name: 'links',
     async run(ctx) {
       const notes: string[] = [];
-      for (const l of need(ctx.links, 'links')) {
-        const u = await applyLink(l, ctx.made, ctx.txn);
+      const links = need(ctx.links, 'links');
+      // One journal write for every link this stage may change.
+      const records: TxnRecord[] = [];
+      for (const l of links) {
+        const s = await inspectLink(l);
+        if (s.state === 'absent') records.push({ op: 'link', path: l.path, before: null });
+        else if (s.state === 'ours') records.push({ op: 'link', path: l.path, before: s.target });
+        else if (s.state === 'foreign') records.push({ op: 'moved', path: l.path, aside: `${l.path}{djbpkg-old}` }, { op: 'link', path: l.path, before: null });
+      }
+      for (const l of ctx.staleLinks ?? []) records.push({ op: 'link', path: l.path, before: l.target });
+      for (const d of new Set(links.map((l) => path.dirname(l.path)))) await mkdirRecorded(d, 0o755, ctx.made, ctx.txn);
+      await ctx.txn?.noteAll(records);
+      for (const l of links) {
+        const u = await applyLink(l, ctx.made);
         if (u) ctx.linkUndos.push(u);
       }
       for (const l of ctx.staleLinks ?? []) {
         try {
-          await ctx.txn?.note({ op: 'link', path: l.path, before: l.target });
           await fsx.unlinkIfPresent(l.path);
         } catch (err) {
           throw ioError(`unable to remove ${l.path}`, err);

@@ -201,10 +201,10 @@ export async function applyRemove(root: Root, plan: RemovePlan): Promise<void> {
   const txn = await Txn.begin(root, 'remove', `${plan.name} ${plan.versions.join(', ')}`);
   const asides: string[] = [];
   try {
+    await txn.noteAll(plan.actions.flatMap((a) => (a.kind === 'unlink' ? [{ op: 'unlinked' as const, path: a.path, target: a.target }] : [])));
     for (const a of plan.actions) {
       try {
         if (a.kind === 'unlink') {
-          await txn.note({ op: 'unlinked', path: a.path, target: a.target });
           await fsx.unlinkIfPresent(a.path);
         } else if (a.kind === 'unit') {
           await txn.noteFile(a.path);

@@ -46,22 +46,34 @@ export class Txn {
   static async begin(root: Root, kind: 'install' | 'remove', what: string): Promise<Txn> {
     const dir = txnDir(root);
     const file = journalPath(root);
-    let fh: FileHandle;
+    let fh: FileHandle | undefined;
     try {
       await fsx.mkdir(dir, 0o700);
       fh = await fsx.createExclusive(file, 0o600);
+      const t = new Txn(root, fh);
+      await t.note({ op: 'begin', kind, what, pid: process.pid });
+      return t;
     } catch (err) {
+      // Nothing was changed yet: take the half-made journal away again.
+      await fh?.close().catch(() => {});
+      await removeJournal(root).catch(() => {});
       throw ioError(`unable to start the journal ${file}`, err);
     }
-    const t = new Txn(root, fh);
-    await t.note({ op: 'begin', kind, what, pid: process.pid });
-    return t;
   }
 
   async note(r: TxnRecord): Promise<void> {
+    await this.noteAll([r]);
+  }
+
+  /**
+   * Records several changes with one write and one sync. A record may name a
+   * change that is then never made: every undo checks before it acts.
+   */
+  async noteAll(rs: readonly TxnRecord[]): Promise<void> {
+    if (rs.length === 0) return;
     const file = journalPath(this.root);
     try {
-      await fsx.appendSync(this.fh, file, JSON.stringify(r) + '\n');
+      await fsx.appendSync(this.fh, file, rs.map((r) => JSON.stringify(r) + '\n').join(''), rs.some((r) => r.op === 'commit') ? 'commit' : 'append');
     } catch (err) {
       throw ioError(`unable to write the journal ${file}`, err);
     }
@@ -102,10 +114,10 @@ export class Txn {
     await recoverJournal(this.root);
   }
 
-  /** Drops the journal (after commit and clean-up). */
+  /** After commit and clean-up: finishes whatever clean-up failed (idempotently), then drops the journal. */
   async end(): Promise<void> {
     await this.close();
-    await removeJournal(this.root);
+    await recoverJournal(this.root);
   }
 
   private async close(): Promise<void> {

@@ -201,8 +201,8 @@ export async function writeNew(p: string, data: string | Buffer, mode: number): 
 }
 
 /** Appends one record to an open journal and syncs it (the record is on disk before the step it names). */
-export async function appendSync(fh: FileHandle, p: string, data: string): Promise<void> {
-  step('append', p);
+export async function appendSync(fh: FileHandle, p: string, data: string, op = 'append'): Promise<void> {
+  step(op, p);
   await fh.appendFile(data);
   await fh.sync();
 }
