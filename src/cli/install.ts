@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
 import { fetchDistfile } from '../install/fetch.js';
-import { DEFAULT_LOCK_WAIT_MS, checkBuild, choosePatches, install } from '../install/index.js';
+import { DEFAULT_LOCK_WAIT_MS, checkBuild, choosePatches, findPackage, install, keepChoices } from '../install/index.js';
 import { lockAndRecover } from '../install/lock.js';
 import type { BootRequest, HeldLock, InstallDeps } from '../install/index.js';
 import { applyPatchSets } from '../install/patch.js';
@@ -19,8 +19,8 @@ interface InstallArgs extends GlobalArgs {
   spec: string;
   with?: string[];
   without?: string[];
-  build: string;
-  boot: BootRequest;
+  build?: string;
+  boot?: BootRequest;
   start: boolean;
   'dry-run': boolean;
   force: boolean;
@@ -37,17 +37,25 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
         .positional('spec', { type: 'string', describe: 'NAME[@RANGE], e.g. daemontools or daemontools@0.76', demandOption: true })
         .option('with', { type: 'string', array: true, describe: 'also apply patch set NAME (repeatable)' })
         .option('without', { type: 'string', array: true, describe: 'do not apply patch set NAME, even if it is a default (repeatable)' })
-        .option('build', { type: 'string', default: 'ts', describe: 'ts: commands run the TypeScript runtime; native: not supported yet' })
-        .option('boot', { type: 'string', default: 'auto', describe: 'how svscanboot is started at boot: auto, inittab, rclocal, systemd or none' })
+        .option('build', { type: 'string', describe: 'ts (default): commands run the TypeScript runtime; native: not supported yet; a reinstall keeps the recorded one' })
+        .option('boot', { type: 'string', describe: 'how svscanboot is started at boot: auto (default), inittab, rclocal, systemd or none; a reinstall keeps the recorded one, a different one moves the hook' })
         .option('start', { type: 'boolean', default: true, describe: 'when ROOT is /, start svscanboot after installing, as djbpkg boot does (--no-start: do not); never for a sandbox root' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'print every step it would take and change nothing' })
         .option('force', { type: 'boolean', default: false, describe: 'replace files and links in /command and /usr/local/bin that belong to something else' })
         .option('lock-wait', { type: 'string', default: String(DEFAULT_LOCK_WAIT_MS / 1000), describe: 'seconds to wait for another install on the same root before failing (exit 111)' }) as never,
     handler: async (args) => {
-      const build = checkBuild(args.build);
       const recipe = await resolveRecipe(args.spec, extraRecipeDirs(args));
       if (recipe.sha256 === undefined) warn(io.stderr, md5OnlyWarning(recipe.name, recipe.version));
       choosePatches(recipe, args.with ?? [], args.without ?? []);
+      const prev = (await findPackage(io.root, recipe.name))?.versions.find((v) => v.current);
+      const kept = keepChoices(recipe, prev && { version: prev.version, patches: prev.patches, build: prev.build, boot: prev.boot }, {
+        with: args.with ?? [],
+        without: args.without ?? [],
+        build: args.build,
+        boot: args.boot,
+      });
+      for (const n of kept.notes) info(io.stderr, `choices: ${n}`);
+      const build = checkBuild(kept.build);
       const deps: InstallDeps = {
         fetchDistfile: async () => fetchDistfile(recipe, fetchOptions(args, io)),
         applyPatchSets: async (tree, sets) => applyPatchSets(tree, sets),
@@ -61,10 +69,10 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
           io.root,
           recipe,
           {
-            with: args.with ?? [],
-            without: args.without ?? [],
+            with: kept.with,
+            without: kept.without,
             build,
-            boot: args.boot,
+            boot: kept.boot as BootRequest,
             force: args.force,
             dryRun,
             distfiles: distfilesDir(args, io),

@@ -51,7 +51,12 @@ export function removeCommand(io: Io): CommandModule<GlobalArgs, RemoveArgs> {
       for (const l of lines) info(io.stderr, dryRun ? `would ${l}` : `${l}: done`);
       if (dryRun) info(io.stderr, 'dry run: nothing was changed');
       else io.stdout.write(`removed ${plan.name} ${plan.versions.join(', ')}${plan.whole ? '' : ' (other versions remain)'}\n`);
-      if (!dryRun && plan.whole && !args.purge) info(io.stderr, `services in ${io.root.display(io.root.serviceDir)} and the boot line were left alone (--purge removes the djbpkg boot hook)`);
+      const hookGone = plan.actions.some((a) => a.kind === 'unfence' || a.kind === 'unit');
+      if (!dryRun && plan.whole && !args.purge) {
+        info(io.stderr, hookGone
+          ? `removed the svscanboot boot hook with the command it starts; services in ${io.root.display(io.root.serviceDir)} were left alone`
+          : `services in ${io.root.display(io.root.serviceDir)} and the boot line were left alone (--purge removes the djbpkg boot hook)`);
+      }
     },
   };
 }

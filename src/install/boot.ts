@@ -243,6 +243,7 @@ async function mkdirs(dir: string, made: string[], txn?: Txn): Promise<void> {
 export async function applyBoot(root: Root, plan: BootPlan, undo: BootUndo, txn?: Txn): Promise<string[]> {
   const notes = [...plan.notes];
   const { mode } = plan.choice;
+  notes.push(...(await removeOtherHooks(root, mode, undo, txn)));
   if (mode === 'none' || !plan.file) return notes;
   if (plan.status === 'hand-written') {
     notes.push(`${root.display(plan.file)} already starts svscanboot (written by hand); leaving it alone`);
@@ -314,3 +315,59 @@ export async function ensureServiceDir(root: Root, txn?: Txn): Promise<boolean> 
   return true;
 }
 
+
+export function hasFence(text: string): boolean {
+  const lines = text.split('\n');
+  const b = lines.indexOf(FENCE_BEGIN);
+  return b >= 0 && lines.indexOf(FENCE_END, b) > b;
+}
+
+/** The text without djbpkg's fenced block(s); every other line is kept as it was. */
+export function removeFence(text: string): string {
+  const lines = text.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const end = lines[i] === FENCE_BEGIN ? lines.indexOf(FENCE_END, i) : -1;
+    if (end > i) i = end;
+    else out.push(lines[i]!);
+  }
+  return out.join('\n');
+}
+
+/** Where djbpkg's own hook is, by mode (hand-written lines are not djbpkg's). */
+export async function djbpkgHooks(root: Root): Promise<{ mode: BootMode; file: string }[]> {
+  const out: { mode: BootMode; file: string }[] = [];
+  for (const [mode, file] of [['inittab', root.inittab], ['rclocal', root.rcLocal]] as const) {
+    const text = await readOrUndefined(file).catch(() => undefined);
+    if (text !== undefined && hasFence(text)) out.push({ mode, file });
+  }
+  const unit = await readOrUndefined(unitPath(root)).catch(() => undefined);
+  if (unit !== undefined && unit.startsWith(UNIT_MARKER)) out.push({ mode: 'systemd', file: unitPath(root) });
+  return out;
+}
+
+/**
+ * Takes djbpkg's hook out of every place but `keep` (all of them for `none`),
+ * so that a different --boot moves the hook instead of adding a second one.
+ */
+export async function removeOtherHooks(root: Root, keep: BootMode, undo: BootUndo, txn?: Txn): Promise<string[]> {
+  const notes: string[] = [];
+  for (const h of await djbpkgHooks(root)) {
+    if (h.mode === keep) continue;
+    if (h.mode === 'systemd') {
+      const wants = wantsPath(root);
+      const st = await lstat(wants).catch(() => undefined);
+      if (st?.isSymbolicLink()) {
+        await txn?.note({ op: 'link', path: wants, before: `../${SYSTEMD_UNIT}` });
+        await fsx.unlinkIfPresent(wants);
+      }
+      await txn?.noteFile(h.file);
+      await fsx.unlinkIfPresent(h.file);
+    } else {
+      const text = await readFile(h.file, 'utf8');
+      undo.files.push(await replaceFile(h.file, removeFence(text), 0o644, txn));
+    }
+    notes.push(`moved the svscanboot hook: removed djbpkg's ${h.mode} hook from ${root.display(h.file)}`);
+  }
+  return notes;
+}

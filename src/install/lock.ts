@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DjbError, ioError } from '../core/errors.js';
@@ -30,7 +30,7 @@ export async function lockRoot(root: Root, waitMs = DEFAULT_LOCK_WAIT_MS, now: (
   await assertInsideRoot(root, [root.stateDir]);
   let fd: number;
   try {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+    mkdirsSync(path.dirname(file));
     // Never through a symlink: a planted link must not make us create or open its target.
     fd = openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
   } catch (err) {
@@ -95,4 +95,18 @@ export async function lockAndRecover(
     throw err;
   }
   return lock;
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdir reports ENOENT where
+ * the real cause is EROFS or EACCES, and the admin needs the real cause.
+ */
+function mkdirsSync(dir: string): void {
+  if (existsSync(dir)) return;
+  mkdirsSync(path.dirname(dir));
+  try {
+    mkdirSync(dir, 0o755);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }

@@ -8,8 +8,9 @@ import { assertInsideRoot } from '../core/fs.js';
 import * as fsx from '../posix/fsx.js';
 import { Txn } from './txn.js';
 import type { TxnRecord } from './txn.js';
-import { applyBoot, ensureServiceDir, planBoot, undoBoot } from './boot.js';
-import type { BootPlan, BootUndo } from './boot.js';
+import { applyBoot, chooseBoot, djbpkgHooks, ensureServiceDir, planBoot, undoBoot } from './boot.js';
+import type { BootMode, BootPlan, BootUndo } from './boot.js';
+import { CHOICES_FILE, formatChoices } from './installed.js';
 import { buildTs, splitCommands } from './build.js';
 import type { CommandSplit } from './build.js';
 import { extractArchive, scanArchive } from './extract.js';
@@ -153,6 +154,8 @@ export interface InstallContext {
   bootUndo: BootUndo;
   /** The journal of this install (absent for --dry-run). */
   txn?: Txn;
+  /** The boot method --boot resolves to on this root, recorded with the package. */
+  bootMode: BootMode;
 }
 
 export function topDir(recipe: RecipeForInstall): string {
@@ -312,8 +315,9 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
       ctx.patchesApplied = ctx.sets.map((s) => s.name);
       try {
         await writeFile(path.join(tree, 'package', 'patches'), ctx.patchesApplied.map((n) => n + '\n').join(''), { mode: 0o644 });
+        await writeFile(path.join(tree, CHOICES_FILE), formatChoices({ patches: ctx.patchesApplied, build: ctx.opts.build, boot: ctx.bootMode }), { mode: 0o644 });
       } catch (err) {
-        throw ioError(`unable to write ${path.join(tree, 'package', 'patches')}`, err);
+        throw ioError(`unable to write ${path.join(tree, 'package')}`, err);
       }
       return { changed: false, notes };
     },
@@ -440,6 +444,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
       const plan = await planBoot(ctx.root, ctx.opts.boot);
       ctx.bootPlan = plan;
       const lines = [`use boot method ${plan.choice.mode} (${plan.choice.why})`];
+      for (const h of await djbpkgHooks(ctx.root)) if (h.mode !== plan.choice.mode) lines.push(`move the hook: remove djbpkg's ${h.mode} hook from ${ctx.root.display(h.file)}`);
       if (plan.file) {
         const where = ctx.root.display(plan.file);
         if (plan.status === 'added') lines.push(`add ${plan.line} to ${where}`);
@@ -474,6 +479,7 @@ export async function install(
     linkUndos: [],
     serviceMade: false,
     bootUndo: { files: [], links: [], dirs: [] },
+    bootMode: (await chooseBoot(root, opts.boot)).mode,
   };
   await assertInsideRoot(root, rootDirsWritten(root, opts));
   if (!opts.dryRun) ctx.txn = await Txn.begin(root, 'install', `${recipe.name} ${recipe.version}`);

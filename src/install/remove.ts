@@ -2,7 +2,8 @@ import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
-import { FENCE_BEGIN, FENCE_END, SYSTEMD_UNIT, replaceFile, systemdUnitText } from './boot.js';
+import { SYSTEMD_UNIT, hasFence, removeFence, replaceFile, systemdUnitText } from './boot.js';
+export { removeFence } from './boot.js';
 import { requirePackage } from './installed.js';
 import { assertInsideRoot, exists } from '../core/fs.js';
 import * as fsx from '../posix/fsx.js';
@@ -57,6 +58,8 @@ async function symlinks(dir: string): Promise<{ path: string; target: string }[]
   }
   const out: { path: string; target: string }[] = [];
   for (const n of names) {
+    // A `{new}` or `{djbpkg-old}` name is an unfinished swap, the journal's to clean up.
+    if (n.endsWith('{new}') || n.endsWith('{djbpkg-old}')) continue;
     const p = path.join(dir, n);
     try {
       if ((await lstat(p)).isSymbolicLink()) out.push({ path: p, target: await readlink(p) });
@@ -95,30 +98,12 @@ async function readOr(file: string): Promise<string | undefined> {
   }
 }
 
-function hasFence(text: string): boolean {
-  const lines = text.split('\n');
-  const b = lines.indexOf(FENCE_BEGIN);
-  return b >= 0 && lines.indexOf(FENCE_END, b) > b;
-}
-
-/** The text without djbpkg's fenced block(s); every other line is kept as it was. */
-export function removeFence(text: string): string {
-  const lines = text.split('\n');
-  const out: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const end = lines[i] === FENCE_BEGIN ? lines.indexOf(FENCE_END, i) : -1;
-    if (end > i) i = end;
-    else out.push(lines[i]!);
-  }
-  return out.join('\n');
-}
-
 function systemdPaths(root: Root): { unit: string; wants: string } {
   return { unit: path.join(root.systemdSystemDir, SYSTEMD_UNIT), wants: path.join(root.systemdSystemDir, 'multi-user.target.wants', SYSTEMD_UNIT) };
 }
 
 /** What --purge removes: djbpkg's fenced boot blocks, its own systemd unit, and ROOT/service when empty. */
-async function purgeActions(root: Root): Promise<RemoveAction[]> {
+async function purgeActions(root: Root, withServiceDir = true): Promise<RemoveAction[]> {
   const out: RemoveAction[] = [];
   for (const file of [root.inittab, root.rcLocal]) {
     const text = await readOr(file);
@@ -138,7 +123,7 @@ async function purgeActions(root: Root): Promise<RemoveAction[]> {
   } catch {
     entries = undefined;
   }
-  if (entries && entries.length === 0) out.push({ kind: 'rmdir', path: root.serviceDir });
+  if (withServiceDir && entries && entries.length === 0) out.push({ kind: 'rmdir', path: root.serviceDir });
   return out;
 }
 
@@ -174,7 +159,11 @@ export async function planRemove(root: Root, req: RemoveRequest): Promise<Remove
     if (t !== undefined) actions.push({ kind: 'unlink', path: pkg.link, target: t });
   }
   for (const d of dirs) actions.push({ kind: 'tree', path: d });
+  // The boot hook starts /command/svscanboot: when that goes, the hook goes
+  // with it (a hook pointing at a missing command fails at every boot).
+  const startsHook = actions.some((a) => a.kind === 'unlink' && a.path === path.join(root.commandDir, 'svscanboot'));
   if (req.purge && whole) actions.push(...(await purgeActions(root)));
+  else if (whole && startsHook) actions.push(...(await purgeActions(root, false)));
   return { name: pkg.name, category: pkg.category, versions, whole, actions };
 }
 

@@ -14,7 +14,8 @@ import { check, libc } from './libc.js';
  * - `DJBPKG_TEST_FAULT=N:KIND` — at step N (1-based) do KIND instead of the
  *   step: `kill` (SIGKILL this process), `crash` (this step and every later
  *   one throws, so the disk stays as a kill would leave it; for in-process
- *   tests), or an errno name (`ENOSPC`, `EIO`, `EACCES`, `EROFS`) thrown once.
+ *   tests), `sigint`/`sigterm`/`sighup` (send this process that signal, then
+ *   go on), or an errno name (`ENOSPC`, `EIO`, `EACCES`, `EROFS`) thrown once.
  * - `DJBPKG_TEST_FAULT_LOG=FILE` — appends `N<TAB>OP<TAB>PATH` per step.
  */
 
@@ -103,6 +104,11 @@ export function step(op: string, p: string): void {
   if (!m || Number(m[1]) !== n) return;
   const kind = m[2]!;
   if (kind === 'kill') process.kill(process.pid, 'SIGKILL');
+  // A signal as the admin would send it: delivered, then trapped, the step goes on.
+  if (/^sig(int|term|hup)$/i.test(kind)) {
+    process.kill(process.pid, kind.toUpperCase() as NodeJS.Signals);
+    return;
+  }
   if (kind === 'crash') {
     state.crashed = true;
     throw errnoError('EIO', op, p);
