@@ -46,13 +46,13 @@ function failing(checks: Check[]): string[] {
 
 describe('djbpkg doctor', { timeout: 60_000 }, () => {
   it('exits 0 on a good root with svscan running (recorded by boot), one ok line per check', async () => {
-    const f = await manageFixture();
+    const f = await manageFixture({ commands076: ['svok', 'envdir', 'nosuchprogram', 'svscanboot'] });
     await f.install();
     const pid = fakeSvscan(f.root);
     const d = await doctor(f);
     expect(failing(d.checks)).toEqual([]);
     expect(d.code).toBe(0);
-    expect(d.checks.map((c) => c.check)).toEqual(['package-mode', 'links', 'commands', 'service', 'boot-line', 'svscan', 'path', 'node']);
+    expect(d.checks.map((c) => c.check)).toEqual(['package-mode', 'links', 'commands', 'service', 'boot-line', 'svscan', 'path', 'node', 'leftovers']);
     expect(d.text.split('\n').filter(Boolean).every((l) => l.startsWith('ok '))).toBe(true);
     expect(d.text).toContain(`ok      svscan: svscan for ${f.root} runs (pid ${pid}, started by djbpkg boot)\n`);
     expect(d.text).toContain(`ok      path: sandbox root: ${path.join(f.root, 'command')} exists (PATH is checked only for --root /)\n`);
@@ -61,7 +61,7 @@ describe('djbpkg doctor', { timeout: 60_000 }, () => {
   });
 
   it('reports svscan not running (no record, then a dead recorded PID), exit 100 with the fix', async () => {
-    const f = await manageFixture();
+    const f = await manageFixture({ commands076: ['svok', 'envdir', 'nosuchprogram', 'svscanboot'] });
     await f.install();
     const d = await doctor(f);
     expect(d.code).toBe(100);
@@ -77,7 +77,7 @@ describe('djbpkg doctor', { timeout: 60_000 }, () => {
   });
 
   it('on a broken root lists every problem: /package mode, a removed link, a non-executable command, a duplicated boot line, /service gone, node gone', async () => {
-    const f = await manageFixture();
+    const f = await manageFixture({ commands076: ['svok', 'envdir', 'nosuchprogram', 'svscanboot'] });
     await f.install();
     fakeSvscan(f.root);
     chmodSync(path.join(f.root, 'package'), 0o755);
@@ -102,7 +102,7 @@ describe('djbpkg doctor', { timeout: 60_000 }, () => {
   });
 
   it('accepts ROOT/package as a symlink to a 1755 directory, and finds no boot line on a root without one', async () => {
-    const f = await manageFixture();
+    const f = await manageFixture({ commands076: ['svok', 'envdir', 'nosuchprogram', 'svscanboot'] });
     await f.install('daemontools');
     fakeSvscan(f.root);
     renameSync(path.join(f.root, 'package'), path.join(f.root, 'package.real'));
@@ -115,10 +115,10 @@ describe('djbpkg doctor', { timeout: 60_000 }, () => {
   });
 
   it('on an empty root says what is missing without failing on absent files', async () => {
-    const f = await manageFixture();
+    const f = await manageFixture({ commands076: ['svok', 'envdir', 'nosuchprogram', 'svscanboot'] });
     const d = await doctor(f);
     expect(d.code).toBe(100);
-    expect(failing(d.checks)).toEqual(['package-mode', 'service', 'boot-line', 'svscan', 'path']);
+    expect(failing(d.checks)).toEqual(['package-mode', 'links', 'commands', 'service', 'boot-line', 'svscan', 'path']);
     expect(d.stderr).not.toContain('internal error');
   });
 });
