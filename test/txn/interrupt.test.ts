@@ -50,14 +50,15 @@ function commandsResolve(root: string): string[] {
   });
 }
 
+beforeAll(async () => {
+  b = await bench();
+  installed076 = emptyRoot();
+  const r = await cli(installed076, ['install', 'daemontools@0.76']);
+  if (r.code !== 0) throw new Error(r.stderr);
+}, 120_000);
+afterAll(removeSuiteDirs);
+
 describe('interruption', () => {
-  beforeAll(async () => {
-    b = await bench();
-    installed076 = emptyRoot();
-    const r = await cli(installed076, ['install', 'daemontools@0.76']);
-    if (r.code !== 0) throw new Error(r.stderr);
-  }, 120_000);
-  afterAll(removeSuiteDirs);
 
   it('kill-before-rename-new: killed (-9) just before renaming a link{new}, one rerun succeeds (a stale {new} is no error)', async () => {
     const template = emptyRoot();
@@ -100,7 +101,7 @@ describe('interruption', () => {
     it(`${sig}-undoes: ${sig.toUpperCase()} during install and remove undoes every change, then one fatal line, exit 111`, async () => {
       const template = emptyRoot();
       const steps = await stepsOf(template, ['install', 'daemontools@0.76']);
-      const n = stepNumber(steps, (op) => op === 'exchange' || op === 'rename');
+      const n = stepNumber(steps, (op) => op === 'extract');
       const root = b.copy(template);
       const before = listing(root);
       const r = await cli(root, ['install', 'daemontools@0.76'], { DJBPKG_TEST_FAULT: `${n}:${sig}` });
@@ -112,7 +113,7 @@ describe('interruption', () => {
       const inst = b.copy(installed076);
       const was = listing(inst);
       const rsteps = await stepsOf(installed076, ['remove', 'daemontools']);
-      const m = stepNumber(rsteps, (op) => op === 'rename');
+      const m = stepNumber(rsteps, (op) => op === 'unlink');
       const rr = await cli(inst, ['remove', 'daemontools'], { DJBPKG_TEST_FAULT: `${m}:${sig}` });
       expect(rr.code).toBe(111);
       expect(rr.stderr).toContain(`djbpkg: fatal: remove of daemontools interrupted by ${sig.toUpperCase()}; every change was undone\n`);
@@ -129,7 +130,6 @@ describe('a real full disk', () => {
 
   it('enospc-tmpfs: an install on a nearly full tmpfs fails with ENOSPC, exit 111, and leaves the root as it was', async (ctx) => {
     if (process.getuid?.() !== 0) ctx.skip();
-    b ??= await bench();
     const mnt = path.join(tempDir('djbpkg-enospc-'), 'root');
     mkdirSync(mnt);
     expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=400k', 'tmpfs', mnt]).status).toBe(0);
