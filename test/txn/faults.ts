@@ -6,7 +6,7 @@ import { bench, djbpkgIn, emptyRoot, leftovers, listing, removeSuiteDirs } from 
 import type { Bench } from './support.js';
 
 /**
- * The fault-injection suite: every file-system step of install (fresh, version
+ * The fault-injection suite (run by faults-*.test.ts, one file per scenario): every file-system step of install (fresh, version
  * switch, same-version reinstall that swaps the tree) and of remove is, in
  * turn, the point where the run dies (`crash`: that step and every later one
  * fails, as a kill would leave the disk) or fails once with ENOSPC, EIO or
@@ -17,7 +17,7 @@ import type { Bench } from './support.js';
 
 const ERRNOS = ['ENOSPC', 'EIO', 'EACCES'] as const;
 
-interface Scenario {
+export interface Scenario {
   name: string;
   /** The root the command starts from. */
   template: () => Promise<string>;
@@ -46,7 +46,7 @@ async function verifies(root: string, spec: string): Promise<void> {
   expect(v.code).toBe(0);
 }
 
-const SCENARIOS: Scenario[] = [
+export const SCENARIOS: Scenario[] = [
   {
     name: 'fresh install',
     template: async () => emptyRoot(),
@@ -91,13 +91,15 @@ async function steps(s: Scenario, template: string): Promise<{ steps: string[]; 
   return { steps: readFileSync(log, 'utf8').trim().split('\n'), after: shape(root) };
 }
 
-describe('fault injection at every file-system step', () => {
-  beforeAll(async () => {
-    b = await bench();
-  }, 120_000);
-  afterAll(removeSuiteDirs);
-
-  for (const s of SCENARIOS) {
+/** The suite for one scenario (one test file each, so that vitest can run them side by side). */
+export function faultSuite(name: string): void {
+  const s = SCENARIOS.find((x) => x.name === name);
+  if (!s) throw new Error(`no scenario ${name}`);
+  describe('fault injection at every file-system step', () => {
+    beforeAll(async () => {
+      b = await bench();
+    }, 120_000);
+    afterAll(removeSuiteDirs);
     it(`${s.name}: a crash or an error at any step leaves the root as it was (at once, or after the next command), and one rerun succeeds`, async () => {
       const template = await s.template();
       const before = shape(template);
@@ -137,5 +139,5 @@ describe('fault injection at every file-system step', () => {
       }
       expect(failures).toEqual([]);
     }, 600_000);
-  }
-});
+  });
+}
