@@ -146,4 +146,25 @@ describe('a real full disk', () => {
     expect(listing(mnt).filter((l) => !l.startsWith('var'))).toEqual(before);
     expect(leftovers(mnt)).toEqual([]);
   });
+
+  it('enospc-upgrade: a tree-swapping reinstall with 300 KB free fails with ENOSPC, exit 111; the installed tree stays and verifies', async (ctx) => {
+    if (process.getuid?.() !== 0) ctx.skip();
+    const mnt = path.join(tempDir('djbpkg-enospc-'), 'root');
+    mkdirSync(mnt);
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mnt]).status).toBe(0);
+    mounts.push(mnt);
+    mkdirSync(path.join(mnt, 'etc'));
+    writeFileSync(path.join(mnt, 'etc/inittab'), 'id:2:initdefault:\n');
+    const first = await cli(mnt, ['install', 'daemontools@0.76']);
+    expect(first.code, first.stderr).toBe(0);
+    const avail = Number(spawnSync('df', ['--output=avail', '-k', mnt], { encoding: 'utf8' }).stdout.trim().split('\n')[1]);
+    spawnSync('dd', ['if=/dev/zero', `of=${path.join(mnt, 'filler')}`, 'bs=1k', `count=${avail - 300}`]);
+    const before = listing(mnt);
+    const r = await cli(mnt, ['install', 'daemontools@0.76', '--without', 'errno']);
+    expect(r.code, r.stderr).toBe(111);
+    expect(r.stderr).toMatch(/^djbpkg: fatal: .*ENOSPC$/m);
+    expect(listing(mnt)).toEqual(before);
+    expect(leftovers(mnt)).toEqual([]);
+    expect((await cli(mnt, ['verify', 'daemontools@0.76'])).code).toBe(0);
+  });
 });
