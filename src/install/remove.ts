@@ -221,12 +221,12 @@ export async function applyRemove(root: Root, plan: RemovePlan): Promise<void> {
     await txn.rollback().catch(() => {});
     throw err;
   }
-  for (const aside of asides) {
-    try {
-      await fsx.rmTree(aside);
-    } catch (err) {
-      throw ioError(`unable to remove ${aside} (the next djbpkg command on this root finishes it)`, err);
-    }
+  // Committed: the deletions that remain are finished here, or by the next
+  // djbpkg command on this root when they fail (end() rolls forward again).
+  for (const aside of asides) await fsx.rmTree(aside).catch(() => {});
+  try {
+    await txn.end();
+  } catch (err) {
+    throw ioError(`removed ${plan.name}, but the clean-up failed (the next djbpkg command on this root finishes it)`, err);
   }
-  await txn.end();
 }
