@@ -97,7 +97,7 @@ export async function fetchDistfile(recipe: ResolvedRecipe, opts: FetchOptions):
     });
   }
   try {
-    await mkdir(dir, { recursive: true });
+    await mkdirs(dir);
   } catch (err) {
     throw new DjbError('E_IO', `unable to create ${dir}: ${describeCause(err)}`, { cause: err });
   }
@@ -300,5 +300,21 @@ async function removeFile(p: string): Promise<void> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new DjbError('E_IO', `unable to remove ${p}: ${describeCause(err)}`, { cause: err });
     }
+  }
+}
+
+/** mkdir -p one level at a time, so that the error names the real cause (EROFS, EACCES), not ENOENT. */
+async function mkdirs(dir: string): Promise<void> {
+  try {
+    await lstat(dir);
+    return;
+  } catch {
+    /* make it */
+  }
+  await mkdirs(path.dirname(dir));
+  try {
+    await mkdir(dir, { mode: 0o755 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }

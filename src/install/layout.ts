@@ -183,7 +183,7 @@ export interface TreeSwap {
   finalDir: string;
   /** Where the staged tree was before it moved in. */
   stagedTree: string;
-  /** Where the previous tree was moved, if there was one. */
+  /** Where the previous tree is after the exchange (the staged tree's old place), if there was one. */
   previous: string | undefined;
 }
 
@@ -195,7 +195,7 @@ export interface TreeSwap {
  * The journal records the staged tree's inode first, so that recovery can
  * tell whether the exchange happened.
  */
-export async function installTree(stagedTree: string, finalDir: string, _asideDir: string, txn?: Txn): Promise<TreeSwap> {
+export async function installTree(stagedTree: string, finalDir: string, txn?: Txn): Promise<TreeSwap> {
   let previous: string | undefined;
   try {
     await lstat(finalDir);

@@ -366,7 +366,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
       const dest = finalDir(ctx);
       if (ctx.identical) return { changed: false, notes: [`${ctx.root.display(dest)} unchanged; leaving it alone`] };
       const staged = need(ctx.staged, 'staging');
-      ctx.treeSwap = await installTree(staged.tree, dest, staged.stagingDir, ctx.txn);
+      ctx.treeSwap = await installTree(staged.tree, dest, ctx.txn);
       return { changed: true, notes: [ctx.treeSwap.previous ? `replaced ${ctx.root.display(dest)} (the old tree is kept until the install succeeds)` : `installed ${ctx.root.display(dest)}`] };
     },
     async undo(ctx) {
