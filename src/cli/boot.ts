@@ -28,7 +28,7 @@ export function bootCommand(io: Io): CommandModule<GlobalArgs, BootArgs> {
       const root = io.root;
       if (args.stop) {
         const r = await stopSvscan(root, { killAfterMs: Number(args['kill-after']) * 1000, log: (line) => info(io.stderr, line) });
-        if (args.json) json(io.stdout, { root: root.dir, action: 'stop', wasRunning: r.wasRunning, stopped: r.stopped });
+        if (args.json) json(io.stdout, { root: root.dir, action: 'stop', changed: r.wasRunning, wasRunning: r.wasRunning, stopped: r.stopped });
         else info(io.stderr, r.wasRunning ? `stopped svscan for ${root.dir} (pids ${r.stopped.join(' ')})` : `no svscan started by djbpkg is running for ${root.dir}`);
         return;
       }
@@ -38,6 +38,7 @@ export function bootCommand(io: Io): CommandModule<GlobalArgs, BootArgs> {
         json(io.stdout, {
           root: root.dir,
           action: 'start',
+          changed: !r.alreadyRunning,
           alreadyRunning: r.alreadyRunning,
           pid: rec.pid,
           readproctitlePid: rec.readproctitlePid ?? null,

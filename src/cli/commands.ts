@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
 import { bootCommand } from './boot.js';
+import { completionCommand } from './completion.js';
 import { doctorCommand } from './doctor.js';
 import { fetchCommand } from './fetch.js';
 import { infoCommand } from './info.js';
@@ -8,6 +9,7 @@ import { initCommand } from './init.js';
 import { installCommand } from './install.js';
 import { listCommand } from './list.js';
 import { removeCommand } from './remove.js';
+import { serviceCommand } from './service.js';
 import { sysdepsCommand } from './sysdeps.js';
 import { verifyCommand } from './verify.js';
 
@@ -28,4 +30,6 @@ export const COMMANDS: CommandFactory[] = [
   doctorCommand,
   bootCommand,
   sysdepsCommand,
+  serviceCommand,
+  completionCommand,
 ];

@@ -5,6 +5,7 @@ import { EXIT_OK } from '../core/exit.js';
 import type { Io } from '../core/io.js';
 import { COMMANDS } from './commands.js';
 import { checkArgs, checkRootArg, checkVerb, nearest, recoverFirst } from './validate.js';
+import { COMPLETION_MACHINERY } from './completion.js';
 import { renderError } from './render.js';
 
 export function packageVersion(): string {
@@ -59,6 +60,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         throw new DjbError('E_USAGE', line, { hint: 'see djbpkg --help (or djbpkg COMMAND --help)' });
       });
     for (const make of COMMANDS) parser.command(make(io));
+    parser.completion(COMPLETION_MACHINERY, false);
     let helpText = '';
     await parser.parseAsync(argv, {}, (err, _argv, output) => {
       if (!err && output) helpText = output;

@@ -59,7 +59,9 @@ export function infoCommand(io: Io): CommandModule<GlobalArgs, InfoArgs> {
       ];
       for (const e of entries) {
         out.push('', `${first.name}-${e.version}`);
-        out.push(`  build     ${e.build}`);
+        out.push(`  build     ${e.build} (builds: ${e.builds.join(', ')}; default ${e.builds[0] ?? '(none)'})`);
+        out.push(`  requires  ${e.requires.length ? e.requires.join(', ') : '(nothing)'}`);
+        if (e.commands) out.push(`  commands  ${e.commands.join(' ')}`);
         out.push(`  distfile  ${e.distfile}${e.size === null ? '' : ` (${e.size} bytes)`}`);
         out.push(`  cached    ${e.cached ?? 'no'}`);
         out.push(`  MD5       ${e.md5}`);
@@ -93,6 +95,10 @@ function installedSection(p: InstalledPackage): string[] {
 interface VersionInfo {
   version: string;
   build: string;
+  builds: string[];
+  top: string;
+  requires: string[];
+  commands: string[] | null;
   distfile: string;
   size: number | null;
   md5: string;
@@ -109,6 +115,10 @@ async function describeVersion(r: ResolvedRecipe, mirrors: string[], dist: strin
   return {
     version: r.version,
     build: r.build,
+    builds: r.builds,
+    top: r.top,
+    requires: r.requires,
+    commands: r.commands ?? null,
     distfile: r.distfile,
     size: r.size ?? null,
     md5: r.md5,

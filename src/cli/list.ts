@@ -12,16 +12,17 @@ export function installedJson(p: InstalledPackage): Record<string, unknown> {
     name: p.name,
     current: p.current,
     packageDir: p.versions.find((v) => v.current)?.dir ?? null,
-    versions: p.versions.map((v) => ({ version: v.version, current: v.current, packageDir: v.dir, patches: v.patches, build: v.build })),
+    versions: p.versions.map((v) => ({ version: v.version, current: v.current, packageDir: v.dir, patches: v.patches, build: v.build, requires: v.requires })),
   };
 }
 
-/** One line per installed version: `CATEGORY/NAME-VERSION  current  build ts  patches a,b`. */
+/** One line per installed version: `CATEGORY/NAME-VERSION  current  build ts  patches a,b[  requires x,y]`. */
 export function installedLines(p: InstalledPackage): string[] {
   if (p.versions.length === 0) return [`${p.category}/${p.name}  (a ${p.name} link but no installed version)`];
   return p.versions.map((v) => {
     const patches = v.patches.length ? v.patches.join(',') : '(none)';
-    return `${p.category}/${p.name}-${v.version}  ${v.current ? 'current' : 'old    '}  build ${v.build}  patches ${patches}`;
+    const requires = v.requires.length ? `  requires ${v.requires.join(',')}` : '';
+    return `${p.category}/${p.name}-${v.version}  ${v.current ? 'current' : 'old    '}  build ${v.build}  patches ${patches}${requires}`;
   });
 }
 

@@ -3,7 +3,8 @@ import type { Io } from '../core/io.js';
 import { DEFAULT_LOCK_WAIT_MS, lockAndRecover } from '../install/lock.js';
 import { applyRemove, describeAction, planRemove, splitRemoveSpec } from '../install/remove.js';
 import type { GlobalArgs } from './fetch-options.js';
-import { info, json } from './render.js';
+import { dependentsOf, refuseRemoval } from '../install/deps.js';
+import { info, json, warn } from './render.js';
 import { underSignals } from './signals.js';
 
 interface RemoveArgs extends GlobalArgs {
@@ -11,6 +12,7 @@ interface RemoveArgs extends GlobalArgs {
   purge: boolean;
   'dry-run': boolean;
   'lock-wait': number;
+  force: boolean;
 }
 
 /** `djbpkg remove NAME[@VERSION]`: links into the package, the version link, the version dirs; services are left alone. */
@@ -23,6 +25,7 @@ export function removeCommand(io: Io): CommandModule<GlobalArgs, RemoveArgs> {
         .positional('spec', { type: 'string', describe: 'NAME or NAME@VERSION', demandOption: true })
         .option('purge', { type: 'boolean', default: false, describe: "also remove djbpkg's fenced boot block or systemd unit, and ROOT/service if empty" })
         .option('dry-run', { type: 'boolean', default: false, describe: 'print what it would remove and change nothing' })
+        .option('force', { type: 'boolean', default: false, describe: 'remove it even though an installed package requires it' })
         .option('lock-wait', { type: 'string', default: String(DEFAULT_LOCK_WAIT_MS / 1000), describe: 'seconds to wait for an install on the same root before failing (exit 111)' }) as never,
     handler: async (args) => {
       const { name, version } = splitRemoveSpec(args.spec);
@@ -31,6 +34,9 @@ export function removeCommand(io: Io): CommandModule<GlobalArgs, RemoveArgs> {
       let plan;
       try {
         plan = await planRemove(io.root, { name, version, purge: args.purge });
+        const dependents = plan.whole ? await dependentsOf(io.root, plan.name) : [];
+        if (dependents.length && !args.force) throw refuseRemoval(plan.name, dependents);
+        for (const d of dependents) warn(io.stderr, `--force: removing ${plan.name} although ${d.name} ${d.version} requires it (${d.spec})`);
         const p = plan;
         if (!dryRun) await underSignals(`remove of ${p.name}`, () => applyRemove(io.root, p));
       } finally {
@@ -44,6 +50,7 @@ export function removeCommand(io: Io): CommandModule<GlobalArgs, RemoveArgs> {
           versions: plan.versions,
           whole: plan.whole,
           dryRun,
+          changed: !dryRun && plan.actions.length > 0,
           removed: plan.actions.map((a) => ({ kind: a.kind, path: a.path })),
         });
         return;

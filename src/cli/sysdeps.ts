@@ -1,4 +1,8 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { CommandModule } from 'yargs';
+import { ioError } from '../core/errors.js';
+import { parseSysdepLines, readBuildRecord } from '../install/build-native.js';
 import type { Io } from '../core/io.js';
 import { findInstalled } from '../install/manifest.js';
 import { koffiVersion } from '../install/runtime.js';
@@ -17,8 +21,23 @@ export function sysdepsCommand(io: Io): CommandModule<GlobalArgs, SysdepsArgs> {
     describe: "probe this system and print the sysdeps report (0.76's compile/sysdeps shape); write it into the installed package",
     builder: (y) => y.positional('package', { type: 'string', default: 'daemontools', describe: 'installed package whose compile/sysdeps to write' }),
     handler: async (args) => {
-      const report = probeSysdeps(koffiVersion());
       const pkg = await findInstalled(io.root, args.package);
+      const record = pkg ? await readBuildRecord(pkg) : undefined;
+      if (pkg && record?.build === 'native' && record.sysdeps) {
+        // A native build's report is the one its compile wrote; probing again would describe a different program.
+        const file = path.join(pkg, record.sysdeps);
+        let text: string;
+        try {
+          text = await readFile(file, 'utf8');
+        } catch (err) {
+          throw ioError(`unable to read ${file}`, err);
+        }
+        if (args.json) json(io.stdout, { build: record, file, text, features: parseSysdepLines(text) });
+        else io.stdout.write(text);
+        info(io.stderr, `${args.package} is a native build (${record.compiler}, conf-cc ${record['conf-cc']}); this is the compile's own ${record.sysdeps}`);
+        return;
+      }
+      const report = probeSysdeps(koffiVersion());
       const written = pkg ? await writeSysdeps(pkg, report) : undefined;
       if (args.json) {
         json(io.stdout, { ...report, written: written ?? null });

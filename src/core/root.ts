@@ -61,6 +61,22 @@ export class Root {
   get cshCandidates(): string[] {
     return [this.join('bin/csh'), this.join('usr/bin/csh')];
   }
+  /** Service definitions (`djbpkg service add`), linked into /service when enabled. */
+  get svcDefinitionsDir(): string {
+    return this.join('var/svc.d');
+  }
+  /** Service logs, one multilog directory per service. */
+  get multilogDir(): string {
+    return this.join('var/multilog');
+  }
+  /** Where section-8 man pages are linked. */
+  get man8Dir(): string {
+    return this.join('usr/local/share/man/man8');
+  }
+  /** The account database of this root (the host's is used when the root has none). */
+  get passwdFile(): string {
+    return this.join('etc/passwd');
+  }
   /** djbpkg's own state (locks, boot records). */
   get stateDir(): string {
     return this.join('var/lib/djbpkg');

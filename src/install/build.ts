@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import { bundleDir, copyRuntime, RUNTIME_DIR } from './runtime.js';
 
-/** The build kinds djbpkg knows; only `ts` is implemented. */
+/** The build kinds djbpkg knows: `ts` (wrappers of the TypeScript runtime) and `native` (djb's C, compiled here). */
 export const BUILDS = ['ts', 'native'] as const;
 export type BuildKind = (typeof BUILDS)[number];
 
@@ -85,10 +85,20 @@ export async function buildTs(tree: string, pkgLabel: string, present: readonly 
   }
 }
 
-export function checkBuild(kind: string): BuildKind {
-  if (kind === 'ts') return 'ts';
-  if (kind === 'native') {
-    throw new DjbError('E_USAGE', '--build native is not supported yet', { hint: 'use --build ts (the default)' });
+/**
+ * The build to run: `kind` when the recipe offers it, else the recipe's
+ * first (its default). Unknown or unoffered builds are usage errors.
+ */
+export function checkBuild(kind: string | undefined, offered: readonly string[] = BUILDS, what = 'this package'): BuildKind {
+  const usable = offered.filter((b): b is BuildKind => (BUILDS as readonly string[]).includes(b));
+  if (kind === undefined) {
+    const first = usable[0];
+    if (!first) throw new DjbError('E_RECIPE', `${what} offers no build djbpkg knows (${offered.join(', ') || 'none'})`);
+    return first;
   }
-  throw new DjbError('E_USAGE', `unknown build ${kind}`, { hint: 'use --build ts' });
+  if (!(BUILDS as readonly string[]).includes(kind)) throw new DjbError('E_USAGE', `unknown build ${kind}`, { hint: `use --build ${BUILDS.join(' or --build ')}` });
+  if (!usable.includes(kind as BuildKind)) {
+    throw new DjbError('E_USAGE', `${what} has no ${kind} build`, { hint: `its builds: ${usable.join(', ')}${kind === 'ts' ? ' (the TypeScript runtime only replaces daemontools programs)' : ''}` });
+  }
+  return kind as BuildKind;
 }

@@ -22,3 +22,9 @@ export { compareVersions, findPackage, listInstalled, requirePackage, splitVersi
 export type { InstalledPackage, InstalledVersion } from './installed.js';
 export { applyRemove, describeAction, linksInto, planRemove, removeFence, splitRemoveSpec } from './remove.js';
 export type { RemoveAction, RemovePlan, RemoveRequest } from './remove.js';
+export { BUILD_RECORD, baselineFor, buildNative, compareSysdeps, parseSysdepLines, readBuildRecord } from './build-native.js';
+export type { BuildRecord, BuildType, NativeBuildInput, NativeBuildResult, SysdepLine } from './build-native.js';
+export { DEBIAN_PACKAGES, checkMake, chooseFlags, detectCompiler, parseCompilerVersion } from './compiler.js';
+export type { Compiler, CompilerChoice, CompilerFamily } from './compiler.js';
+export { REQUIRES_FILE, currentVersion, dependentsOf, planInstalls, readRequires, refuseRemoval, satisfies } from './deps.js';
+export type { Dependent, DepRecipe, PlannedInstall } from './deps.js';

@@ -20,6 +20,8 @@ export interface InstalledVersion {
   build: string;
   /** The boot method recorded at install time, if recorded. */
   boot: string | undefined;
+  /** Requirements recorded in PACKAGE/package/requires at install time. */
+  requires: string[];
 }
 
 /** What the admin chose at install time, kept in the package so that a reinstall keeps it. */
@@ -98,6 +100,8 @@ const TS_WRAPPER = /^# djbpkg: .*\(TypeScript runtime\)$/m;
 
 /** The build of an installed tree, recognised from its command files. */
 async function detectBuild(dir: string): Promise<string> {
+  const record = (await readLines(path.join(dir, 'package', 'build'))).find((l) => l.startsWith('build: '));
+  if (record) return record.slice('build: '.length);
   let names: string[];
   try {
     names = (await readdir(path.join(dir, 'command'))).sort();
@@ -171,6 +175,7 @@ async function categoryPackages(root: Root, category: string): Promise<Installed
         patches: await readLines(path.join(dir, 'package', 'patches')),
         build: chosen.build ?? (await detectBuild(dir)),
         boot: chosen.boot,
+        requires: await readLines(path.join(dir, 'package', 'requires')),
       });
     }
     out.push({ category, name, current, link, versions: vs });

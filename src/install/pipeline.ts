@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
@@ -13,6 +13,11 @@ import type { BootMode, BootPlan, BootUndo } from './boot.js';
 import { CHOICES_FILE, formatChoices } from './installed.js';
 import { buildTs, splitCommands } from './build.js';
 import type { CommandSplit } from './build.js';
+import { buildNative } from './build-native.js';
+import { checkMake, chooseFlags, detectCompiler } from './compiler.js';
+import { bundleDir } from './runtime.js';
+import type { NativeBuildResult } from './build-native.js';
+import { REQUIRES_FILE, formatRequires } from './deps.js';
 import { extractArchive, scanArchive } from './extract.js';
 import type { ArchiveScan, Staged } from './extract.js';
 import { applyInitSteps, planPackageHome, undoMade, mkdirRecorded } from './init.js';
@@ -30,6 +35,7 @@ import {
   wantedLinks,
 } from './layout.js';
 import type { LinkUndo, TreeSwap, WantedLink } from './layout.js';
+import { copyManPages, manLinks, manPageNames } from './man.js';
 import { MANIFEST_FILE, formatManifest, parseManifest, scanTree, verifyManifest } from './manifest.js';
 import type { ManifestEntry } from './manifest.js';
 import { choosePatches } from './plan.js';
@@ -156,10 +162,16 @@ export interface InstallContext {
   txn?: Txn;
   /** The boot method --boot resolves to on this root, recorded with the package. */
   bootMode: BootMode;
+  native?: NativeBuildResult;
 }
 
+/** The tarball's one top directory: CATEGORY/NAME-VERSION, or a classic recipe's flat `top`. */
 export function topDir(recipe: RecipeForInstall): string {
-  return `${recipe.category}/${versionDirName(recipe)}`;
+  return recipe.top ?? `${recipe.category}/${versionDirName(recipe)}`;
+}
+
+function isClassic(recipe: RecipeForInstall): boolean {
+  return recipe.build === 'classic';
 }
 
 export function finalDir(ctx: InstallContext): string {
@@ -180,10 +192,11 @@ async function digest(file: string, algo: string): Promise<string> {
 async function inspect(ctx: InstallContext): Promise<string[]> {
   const distfile = need(ctx.distfile, 'distfile');
   const scan = await scanArchive(distfile, topDir(ctx.recipe));
-  if (!scan.commands) throw new DjbError('E_ARCHIVE', `${path.basename(distfile)} has no ${scan.top}/package/commands`);
+  const commands = isClassic(ctx.recipe) ? ctx.recipe.commands : scan.commands;
+  if (!commands) throw new DjbError('E_ARCHIVE', `${path.basename(distfile)} has no ${scan.top}/package/commands`);
   ctx.scan = scan;
-  ctx.split = splitCommands(scan.commands, ctx.binDir);
-  ctx.links = wantedLinks(ctx.root, ctx.recipe, ctx.split.present);
+  ctx.split = ctx.opts.build === 'native' ? { present: [...commands], missing: [] } : splitCommands(commands, ctx.binDir);
+  ctx.links = [...wantedLinks(ctx.root, ctx.recipe, ctx.split.present), ...manLinks(ctx.root, ctx.recipe, manPageNames(ctx.split.present))];
   const notes = [`archive is safe to unpack: ${scan.members.length} members under ${scan.top}/`];
   notes.push(`commands: ${ctx.split.present.join(' ') || '(none)'}`);
   if (ctx.split.missing.length) notes.push(`not in the TypeScript runtime yet, not installed: ${ctx.split.missing.join(' ')}`);
@@ -196,15 +209,15 @@ async function inspect(ctx: InstallContext): Promise<string[]> {
 }
 
 /**
- * /command and /usr/local/bin links into this package (any version, or the
- * NAME link) whose command the version being installed does not have.
+ * /command, /usr/local/bin and man8 links into this package (any version, or
+ * the NAME link) that the version being installed does not want.
  */
 async function staleLinks(ctx: InstallContext): Promise<{ path: string; target: string }[]> {
   const catDir = ctx.root.categoryDir(ctx.recipe.category);
   const names = await readdir(catDir).catch(() => [] as string[]);
   const dirs = [path.join(catDir, ctx.recipe.name), ...names.filter((n) => splitVersionDir(n)?.name === ctx.recipe.name).map((n) => path.join(catDir, n))];
-  const keep = new Set(need(ctx.split, 'commands').present);
-  return (await linksInto(ctx.root, dirs)).filter((l) => !keep.has(path.basename(l.path)));
+  const keep = new Set(need(ctx.links, 'links').map((l) => l.path));
+  return (await linksInto(ctx.root, dirs)).filter((l) => !keep.has(l.path));
 }
 
 function rootLinkEntries(ctx: InstallContext): ManifestEntry[] {
@@ -225,6 +238,11 @@ async function sameInstalled(ctx: InstallContext, dir: string, text: string): Pr
   const entries = parseManifest(old, dir).filter((e) => e.kind !== 'rootlink');
   const v = await verifyManifest(ctx.root, dir, entries);
   return v.changed.length === 0 && v.missing.length === 0;
+}
+
+/** Only a slashpackage package (daemontools) hooks svscanboot into boot; classic ones (ucspi-tcp, djbdns) run under it. */
+function startsSvscan(ctx: InstallContext): boolean {
+  return !isClassic(ctx.recipe);
 }
 
 /** The install stages, in order (DESIGN.md's pipeline from fetch to boot). */
@@ -263,7 +281,15 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
       return { changed: false, notes: await inspect(ctx) };
     },
     async plan(ctx) {
-      if (!ctx.distfile) return ['check the archive (members, top directory, package/commands) once downloaded'];
+      if (!ctx.distfile) {
+        const known = isClassic(ctx.recipe) ? ctx.recipe.commands : undefined;
+        if (known) {
+          // A classic recipe names its programs, so the links can be planned before the download.
+          ctx.split = { present: [...known], missing: [] };
+          ctx.links = wantedLinks(ctx.root, ctx.recipe, known);
+        }
+        return [`check the archive (members, top directory${known ? '' : ', package/commands'}) once downloaded`];
+      }
       return (await inspect(ctx)).map((n) => `find ${n}`);
     },
   },
@@ -314,6 +340,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
       } else notes.push('no patch sets chosen');
       ctx.patchesApplied = ctx.sets.map((s) => s.name);
       try {
+        if (isClassic(ctx.recipe)) await mkdir(path.join(tree, 'package'), { recursive: true });
         await writeFile(path.join(tree, 'package', 'patches'), ctx.patchesApplied.map((n) => n + '\n').join(''), { mode: 0o644 });
         await writeFile(path.join(tree, CHOICES_FILE), formatChoices({ patches: ctx.patchesApplied, build: ctx.opts.build, boot: ctx.bootMode }), { mode: 0o644 });
       } catch (err) {
@@ -330,16 +357,56 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     async run(ctx) {
       const split = need(ctx.split, 'commands');
       fsx.step('build', need(ctx.staged, 'staging').tree);
+      if (ctx.opts.build === 'native') {
+        const staged = need(ctx.staged, 'staging');
+        ctx.native = await buildNative({
+          root: ctx.root,
+          category: ctx.recipe.category,
+          name: ctx.recipe.name,
+          version: ctx.recipe.version,
+          type: isClassic(ctx.recipe) ? 'classic' : 'slashpackage',
+          tree: staged.tree,
+          stagingDir: staged.stagingDir,
+          commands: split.present,
+          baseline: ctx.recipe.sysdeps ?? {},
+          env: ctx.env,
+          setuidgid: path.join(ctx.binDir ?? bundleDir(), 'setuidgid.js'),
+        });
+        return { changed: false, notes: ctx.native.notes };
+      }
       await buildTs(need(ctx.staged, 'staging').tree, `${ctx.recipe.name} ${ctx.recipe.version}`, split.present, ctx.binDir);
       const notes = [`wrote ${split.present.length} command wrappers for the TypeScript runtime`];
       if (split.missing.length) notes.push(`warning: missing from the runtime, not installed: ${split.missing.join(' ')}`);
       return { changed: false, notes };
     },
     async plan(ctx) {
+      if (ctx.opts.build === 'native') {
+        const how = isClassic(ctx.recipe) ? `set conf-home to ${ctx.root.display(path.join(ctx.root.categoryDir(ctx.recipe.category), ctx.recipe.name))}, run make in the staged tree` : 'link src/ into compile/ as package/compile does, run make there';
+        let tools: string;
+        try {
+          const c = detectCompiler(ctx.env);
+          tools = `note: compiler ${c.versionLine || c.command}; conf-cc would be: ${chooseFlags(c).cc}; ${checkMake(ctx.env)}`;
+        } catch (err) {
+          tools = `note: the build would fail: ${(err as Error).message}`;
+        }
+        return [`compile with the system C compiler: ${how}, as an unprivileged user when run as root`, tools, `copy into command/: ${ctx.split?.present.join(' ') ?? 'the programs'}`, 'check the sysdeps the build probed against the known-good baseline'];
+      }
       if (!ctx.split) return ['write command wrappers for every runtime program named in package/commands'];
       const lines = [`write command wrappers: ${ctx.split.present.join(' ') || '(none)'}`];
       if (ctx.split.missing.length) lines.push(`leave out (not in the runtime yet): ${ctx.split.missing.join(' ')}`);
       return lines;
+    },
+  },
+  // Manual pages (install/man.ts): copied into the staged tree here, linked by the links stage.
+  {
+    name: 'man',
+    async run(ctx) {
+      const names = await copyManPages(need(ctx.staged, 'staging').tree, manPageNames(need(ctx.split, 'commands').present));
+      return { changed: false, notes: [names.length ? `copied manual pages ${names.map((n) => `${n}.8`).join(' ')}` : 'no manual pages for these commands'] };
+    },
+    async plan(ctx) {
+      const names = ctx.split ? manPageNames(ctx.split.present) : [];
+      return [names.length ? `copy manual pages ${names.map((n) => `${n}.8`).join(' ')} into man/man8 and link them into /usr/local/share/man/man8` : 'copy the manual pages of the commands, if djbpkg has any'];
     },
   },
   {
@@ -347,6 +414,11 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     async run(ctx) {
       const tree = need(ctx.staged, 'staging').tree;
       fsx.step('manifest', tree);
+      try {
+        await writeFile(path.join(tree, REQUIRES_FILE), formatRequires(ctx.recipe.requires ?? []), { mode: 0o644 });
+      } catch (err) {
+        throw ioError(`unable to write ${path.join(tree, REQUIRES_FILE)}`, err);
+      }
       const text = formatManifest([...(await scanTree(tree)), ...rootLinkEntries(ctx)]);
       try {
         await writeFile(path.join(tree, MANIFEST_FILE), text, { mode: 0o644 });
@@ -427,6 +499,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
   {
     name: 'boot',
     async run(ctx) {
+      if (!startsSvscan(ctx)) return { changed: false, notes: ['a classic package starts no svscanboot; boot hook and /service left alone'] };
       ctx.serviceMade = await ensureServiceDir(ctx.root, ctx.txn);
       const plan = await planBoot(ctx.root, ctx.opts.boot);
       ctx.bootPlan = plan;
@@ -441,6 +514,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
       if (ctx.serviceMade) await fsx.rmdir(ctx.root.serviceDir).catch(() => {});
     },
     async plan(ctx) {
+      if (!startsSvscan(ctx)) return ['leave the boot hook alone (a classic package starts no svscanboot)'];
       const plan = await planBoot(ctx.root, ctx.opts.boot);
       ctx.bootPlan = plan;
       const lines = [`use boot method ${plan.choice.mode} (${plan.choice.why})`];
@@ -495,12 +569,15 @@ export async function install(
     boot: ctx.bootPlan?.choice.mode ?? opts.boot,
     changed: result.changed,
     ...(opts.dryRun ? { dryRun: true } : {}),
+    ...(ctx.native
+      ? { compiler: { name: ctx.native.compiler.family, version: ctx.native.compiler.version, cc: ctx.native.choice.cc, ld: ctx.native.choice.ld, user: ctx.native.user } }
+      : {}),
   };
 }
 
 /** The directories of ROOT an install may write in; each must stay inside ROOT. */
 export function rootDirsWritten(root: Root, opts?: { distfiles: string }): string[] {
-  const dirs = [root.stateDir, root.commandDir, root.usrLocalBin, root.serviceDir, root.etcDir, root.systemdSystemDir];
+  const dirs = [root.stateDir, root.commandDir, root.usrLocalBin, root.join('usr/local/share/man'), root.serviceDir, root.etcDir, root.systemdSystemDir];
   if (opts && opts.distfiles === root.defaultDistfiles) dirs.push(root.defaultDistfiles);
   return dirs;
 }

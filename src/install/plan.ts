@@ -13,6 +13,16 @@ export interface RecipeForInstall {
   sha256?: string | undefined;
   size?: number | undefined;
   patches: { name: string; file: string; default: boolean; description?: string | undefined }[];
+  /** Tarball layout; absent means slashpackage. */
+  build?: 'slashpackage' | 'classic' | undefined;
+  /** The tarball's top directory; absent means CATEGORY/NAME-VERSION. */
+  top?: string | undefined;
+  /** classic: the programs that go into command/. */
+  commands?: string[] | undefined;
+  /** Specs of required packages, recorded in PACKAGE/package/requires. */
+  requires?: string[] | undefined;
+  /** Known-good sysdep lines of a native build by platform key. */
+  sysdeps?: Record<string, string[]> | undefined;
 }
 
 export interface FetchedDistfile {
@@ -78,6 +88,8 @@ export interface InstallReport {
   boot: string;
   changed: boolean;
   dryRun?: boolean;
+  /** native builds: the compiler and conf-cc line used. */
+  compiler?: { name: string; version: string; cc: string; ld: string; user: string };
 }
 
 /** What was recorded for the current installed version, if any. */
@@ -91,7 +103,8 @@ export interface Recorded {
 export interface KeptChoices {
   with: string[];
   without: string[];
-  build: string;
+  /** undefined: the recipe's default build. */
+  build: string | undefined;
   boot: string;
   /** One line per choice kept or changed, for the output. */
   notes: string[];
@@ -110,7 +123,7 @@ export function keepChoices(
   const notes: string[] = [];
   const names = recipe.patches.map((p) => p.name);
   if (!prev) {
-    return { with: given.with, without: given.without, build: given.build ?? 'ts', boot: given.boot ?? 'auto', notes };
+    return { with: given.with, without: given.without, build: given.build, boot: given.boot ?? 'auto', notes };
   }
   const base = prev.patches.filter((n) => names.includes(n));
   const gone = prev.patches.filter((n) => !names.includes(n));
@@ -121,8 +134,7 @@ export function keepChoices(
   if (added.length || dropped.length) {
     notes.push(`patch sets change: ${[...added.map((n) => `+${n}`), ...dropped.map((n) => `-${n}`)].join(' ')} (now: ${set.join(' ') || 'none'})`);
   } else notes.push(`keeping patch sets ${set.join(' ') || '(none)'} chosen at the last install (--with/--without change them)`);
-  let build = given.build ?? prev.build ?? 'ts';
-  if (build === 'unknown') build = 'ts';
+  const build = given.build ?? (prev.build === 'unknown' ? undefined : prev.build);
   if (given.build === undefined && prev.build && prev.build !== 'unknown') notes.push(`keeping --build ${prev.build} from the last install`);
   else if (given.build && prev.build && given.build !== prev.build && prev.build !== 'unknown') notes.push(`build changes: ${prev.build} -> ${given.build}`);
   const boot = given.boot ?? prev.boot ?? 'auto';

@@ -79,7 +79,7 @@ function within(resolved: string, dirs: readonly string[]): boolean {
   return dirs.some((d) => resolved === d || resolved.startsWith(d + path.sep));
 }
 
-/** /command and /usr/local/bin links whose targets lie in `dirs`, or (for /usr/local/bin) in such a /command link. */
+/** /command, /usr/local/bin and man8 links whose targets lie in `dirs`, or (for /usr/local/bin) in such a /command link. */
 export async function linksInto(root: Root, dirs: readonly string[]): Promise<{ path: string; target: string }[]> {
   const cmd = (await symlinks(root.commandDir)).filter((l) => within(resolveIn(root, l.path, l.target), dirs));
   const cmdPaths = new Set(cmd.map((l) => l.path));
@@ -87,7 +87,8 @@ export async function linksInto(root: Root, dirs: readonly string[]): Promise<{ 
     const r = resolveIn(root, l.path, l.target);
     return cmdPaths.has(r) || within(r, dirs);
   });
-  return [...cmd, ...bin];
+  const man = (await symlinks(root.man8Dir)).filter((l) => within(resolveIn(root, l.path, l.target), dirs));
+  return [...cmd, ...bin, ...man];
 }
 
 async function readOr(file: string): Promise<string | undefined> {

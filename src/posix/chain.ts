@@ -1,6 +1,5 @@
 import { readdirSync, readlinkSync } from 'node:fs';
-import { setCloexec } from './calls.js';
-import { check, libc, PosixError } from './libc.js';
+import { check, libc } from './libc.js';
 
 const F_GETFD = 1;
 const FD_CLOEXEC = 1;
@@ -11,32 +10,14 @@ export function fchdir(fd: number): void {
 }
 
 /**
- * The lowest descriptor number that a C program in this process's place would
- * get from open(): one that is closed, or open only for Node (close-on-exec),
- * since such descriptors do not exist in the program that is exec'd.
- */
-export function lowestFreeAfterExec(): number {
-  for (let fd = 0; ; fd++) {
-    const flags = libc().fcntl(fd, F_GETFD, 'int', 0);
-    if (flags === -1) {
-      try {
-        check('fcntl', flags);
-      } catch (err) {
-        if (err instanceof PosixError && err.code === 'EBADF') return fd;
-        throw err;
-      }
-    }
-    if ((flags & FD_CLOEXEC) !== 0) return fd;
-  }
-}
-
-/**
  * Descriptors above 2 that this process inherited from its parent. Node marks
- * every inherited descriptor close-on-exec at start-up
- * (uv_disable_stdio_inheritance), so flags cannot tell them from Node's own;
- * Node's own are event-poll/eventfd/io_uring inodes and pipes whose two ends
- * are both open here, so those are left out. (An inherited descriptor of that
- * kind is therefore not recognised.)
+ * the inherited descriptors up to 15 close-on-exec at start-up
+ * (uv_disable_stdio_inheritance), so a close-on-exec flag there does not tell
+ * them from Node's own; anything still inheritable is the parent's. Node's own
+ * are event-poll/eventfd/io_uring inodes, left out, and pipes whose two ends
+ * are both open here, which count as inherited only when the parent holds
+ * that pipe too. (An inherited event-poll descriptor is therefore not
+ * recognised, nor a pipe whose both ends the parent passed and closed.)
  */
 export function inheritedFds(): number[] {
   const targets = new Map<number, string>();
@@ -58,13 +39,38 @@ export function inheritedFds(): number[] {
     const bit = mode === 0 ? 1 : mode === 1 ? 2 : 3;
     ends.set(t, (ends.get(t) ?? 0) | bit);
   }
+  let parents: Set<string> | undefined;
+  const parentHolds = (t: string): boolean => {
+    parents ??= parentPipes();
+    return parents.has(t);
+  };
   const out: number[] = [];
   for (const [fd, t] of targets) {
     if (t.startsWith('anon_inode:')) continue;
-    if (t.startsWith('pipe:') && ends.get(t) === 3) continue;
+    const inheritable = (libc().fcntl(fd, F_GETFD, 'int', 0) & FD_CLOEXEC) === 0;
+    if (!inheritable && t.startsWith('pipe:') && ends.get(t) === 3 && !parentHolds(t)) continue;
     out.push(fd);
   }
   return out.sort((a, b) => a - b);
+}
+
+/** The pipes the parent process has open (empty when it cannot be read). */
+function parentPipes(): Set<string> {
+  const out = new Set<string>();
+  const dir = `/proc/${process.ppid}/fd`;
+  try {
+    for (const name of readdirSync(dir)) {
+      try {
+        const t = readlinkSync(`${dir}/${name}`);
+        if (t.startsWith('pipe:')) out.add(t);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    // another user's process, or gone
+  }
+  return out;
 }
 
 /** O_ACCMODE bits of an open descriptor (0 read, 1 write, 2 both); -1 if closed. */
@@ -74,9 +80,8 @@ function accessMode(fd: number): number {
   return fl === -1 ? -1 : fl & 3;
 }
 
-/** Clears close-on-exec on every inherited descriptor (see inheritedFds), so an exec'd program gets them as a C parent would pass them. */
-export function releaseInheritedFds(): number[] {
-  const fds = inheritedFds();
-  for (const fd of fds) setCloexec(fd, false);
-  return fds;
+/** fcntl(F_DUPFD_CLOEXEC): a close-on-exec copy of `fd` at the lowest free number >= `min`. */
+export function dupAtLeast(fd: number, min: number): number {
+  const F_DUPFD_CLOEXEC = 1030;
+  return check('fcntl', libc().fcntl(fd, F_DUPFD_CLOEXEC, 'int', min));
 }

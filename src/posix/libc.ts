@@ -62,6 +62,10 @@ function bind() {
     getpwnam: c.func('djb_passwd *getpwnam(const char *name)'),
     fchdir: c.func('int fchdir(int fd)'),
     renameat2: c.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)'),
+    poll: c.func('int poll(_Inout_ uint8_t *fds, unsigned long n, int timeout)'),
+    setfsuid: c.func('int setfsuid(uint32_t uid)'),
+    setfsgid: c.func('int setfsgid(uint32_t gid)'),
+    syscall3: c.func('long syscall(long nr, ...)'),
     decodePasswd: (p: unknown) => koffi.decode(p, passwd) as {
       pw_name: string;
       pw_uid: number;
@@ -72,9 +76,17 @@ function bind() {
   };
 }
 
+/**
+ * One binding per process, shared through globalThis: a chain-loader runs
+ * our multilog's bundle in its own process, and koffi's type names (the
+ * structs above) may be declared only once per process.
+ */
+const SHARED = Symbol.for('djbpkg.posix.libc');
+
 /** The bound functions, loaded on first use so that importing costs nothing. */
 export function libc(): ReturnType<typeof bind> {
-  lib ??= bind();
+  const g = globalThis as { [SHARED]?: ReturnType<typeof bind> };
+  lib ??= g[SHARED] ??= bind();
   return lib;
 }
 

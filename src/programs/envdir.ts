@@ -1,11 +1,19 @@
 import { closeSync, constants, openSync, opendirSync, readSync } from 'node:fs';
 import type { Dir } from 'node:fs';
 import { fchdir } from '../posix/index.js';
+import type { ChainState } from '../supervision/chain.js';
 import { errcode, errstr } from '../supervision/errstr.js';
-import { execChild, type EnvEdit } from '../supervision/pathexec.js';
+import type { LinkIo, LinkResult } from '../supervision/link.js';
+import type { EnvEdit } from '../supervision/pathexec.js';
 import type { ProgramIo } from '../supervision/program.js';
+import { runChain } from './chain.js';
 
 class Fatal extends Error {}
+
+/** EMFILE where C would meet it under a pending `-o` limit: its `n`-th descriptor open at once. */
+function limitOpen(state: ChainState, n: number): void {
+  if (state.openWouldFail(n)) throw Object.assign(new Error('EMFILE'), { code: 'EMFILE' });
+}
 
 /** Whole contents of `name` (read-open as 0.76: O_RDONLY|O_NONBLOCK); undefined if it does not exist. */
 function readAll(name: string): Buffer | undefined {
@@ -43,9 +51,10 @@ export function envdirValue(contents: Buffer | undefined): string | undefined {
   return line.toString();
 }
 
-function readEdits(dirName: string): EnvEdit[] {
+function readEdits(dirName: string, state: ChainState): EnvEdit[] {
   let dir: Dir;
   try {
+    limitOpen(state, 2);
     dir = opendirSync('.');
   } catch (err) {
     throw new Fatal(`unable to read directory ${dirName}: ${errstr(err)}`);
@@ -66,6 +75,7 @@ function readEdits(dirName: string): EnvEdit[] {
       if (name.includes('=')) throw new Fatal(`unable to read ${dirName}/${name}: ${errstr('EINVAL')}`);
       let contents: Buffer | undefined;
       try {
+        limitOpen(state, 3);
         contents = readAll(name);
       } catch (err) {
         throw new Fatal(`unable to read ${dirName}/${name}: ${errstr(err)}`);
@@ -79,18 +89,19 @@ function readEdits(dirName: string): EnvEdit[] {
 }
 
 /** envdir dir child: environment edits from the files of dir; exec child. */
-export function main(argv: string[], io: ProgramIo): number {
+export function link(argv: string[], io: LinkIo): LinkResult {
   const [dirName, ...child] = argv;
   if (dirName === undefined || child.length === 0) {
     io.stderr('envdir: usage: envdir dir child\n');
-    return 111;
+    return { exit: 111 };
   }
   let start: number;
   try {
+    limitOpen(io.state, 1);
     start = openSync('.', constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     io.stderr(`envdir: fatal: unable to switch to current directory: ${errstr(err)}\n`);
-    return 111;
+    return { exit: 111 };
   }
   let edits: EnvEdit[];
   try {
@@ -99,7 +110,7 @@ export function main(argv: string[], io: ProgramIo): number {
     } catch (err) {
       throw new Fatal(`unable to switch to directory ${dirName}: ${errstr(err)}`);
     }
-    edits = readEdits(dirName);
+    edits = readEdits(dirName, io.state);
     try {
       fchdir(start);
     } catch (err) {
@@ -108,9 +119,13 @@ export function main(argv: string[], io: ProgramIo): number {
   } catch (err) {
     if (!(err instanceof Fatal)) throw err;
     io.stderr(`envdir: fatal: ${err.message}\n`);
-    return 111;
+    return { exit: 111 };
   } finally {
     closeSync(start);
   }
-  return execChild('envdir', child, io, edits);
+  return { next: child, edits };
+}
+
+export function main(argv: string[], io: ProgramIo): Promise<number> {
+  return runChain('envdir', argv, io);
 }

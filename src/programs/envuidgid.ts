@@ -1,21 +1,29 @@
 import { getpwnam } from '../posix/index.js';
-import { execChild } from '../supervision/pathexec.js';
+import type { LinkIo, LinkResult } from '../supervision/link.js';
 import type { ProgramIo } from '../supervision/program.js';
+import { runChain } from './chain.js';
 
 /** envuidgid account child: GID and UID of the account into the environment; exec child. */
-export function main(argv: string[], io: ProgramIo): number {
+export function link(argv: string[], io: LinkIo): LinkResult {
   const [account, ...child] = argv;
   if (account === undefined || child.length === 0) {
     io.stderr('envuidgid: usage: envuidgid account child\n');
-    return 100;
+    return { exit: 100 };
   }
   const pw = getpwnam(account);
   if (!pw) {
     io.stderr(`envuidgid: fatal: unknown account ${account}\n`);
-    return 111;
+    return { exit: 111 };
   }
-  return execChild('envuidgid', child, io, [
-    { name: 'GID', value: String(pw.gid) },
-    { name: 'UID', value: String(pw.uid) },
-  ]);
+  return {
+    next: child,
+    edits: [
+      { name: 'GID', value: String(pw.gid) },
+      { name: 'UID', value: String(pw.uid) },
+    ],
+  };
+}
+
+export function main(argv: string[], io: ProgramIo): Promise<number> {
+  return runChain('envuidgid', argv, io);
 }

@@ -1,13 +1,16 @@
 import { spawn } from 'node:child_process';
 import { closeSync, read } from 'node:fs';
-import { O_CLOEXEC, pipe2, releaseInheritedFds } from '../posix/index.js';
+import { O_CLOEXEC, pipe2 } from '../posix/index.js';
+import { ChainState } from '../supervision/chain.js';
 import { errstr } from '../supervision/errstr.js';
-import { execChild } from '../supervision/pathexec.js';
+import { environList } from '../supervision/pathexec.js';
 import type { ProgramIo } from '../supervision/program.js';
+import { chainFromFghack } from './chain.js';
 
 /**
- * Set (to `1`) only in the environment of the process fghack starts: that
- * process removes it and execs the child, so the child never sees it.
+ * Set only in the environment of the process fghack starts, to the chain's
+ * pending softlimit limits: that process removes it and execs the child
+ * (with those limits), so the child never sees it.
  */
 export const FGHACK_CHILD_ENV = 'DJBPKG_FGHACK_CHILD';
 
@@ -18,17 +21,21 @@ type Slot = 'inherit' | 'ignore' | number;
 
 /**
  * The child's descriptor table as 0.76 leaves it: 0-2 and every inherited
- * descriptor at its own number, the write end in the lowest free slots.
+ * descriptor at its own number, setlock's locks at their C numbers
+ * (`held`: C number to this process's descriptor), the write end in the
+ * lowest free slots.
  */
-export function childSlots(inherited: readonly number[], writeFd: number): Slot[] {
+export function childSlots(inherited: readonly number[], writeFd: number, held: ReadonlyMap<number, number> = new Map()): Slot[] {
   const slots: Slot[] = ['inherit', 'inherit', 'inherit'];
   let placed = 0;
-  for (let fd = 3; placed < WRITE_ENDS; fd++) {
-    if (inherited.includes(fd)) slots.push('inherit');
-    else {
+  for (let fd = 3; placed < WRITE_ENDS || fd <= Math.max(-1, ...inherited, ...held.keys()); fd++) {
+    const lock = held.get(fd);
+    if (lock !== undefined) slots.push(lock);
+    else if (inherited.includes(fd)) slots.push('inherit');
+    else if (placed < WRITE_ENDS) {
       slots.push(writeFd);
       placed++;
-    }
+    } else slots.push('ignore');
   }
   return slots;
 }
@@ -52,10 +59,28 @@ function untilEof(fd: number): Promise<void> {
  * exits with the child's exit code.
  */
 export async function main(argv: string[], io: ProgramIo): Promise<number> {
-  if (io.env[FGHACK_CHILD_ENV] !== undefined) {
+  const limits = io.env[FGHACK_CHILD_ENV];
+  if (limits !== undefined) {
     delete io.env[FGHACK_CHILD_ENV];
-    return execChild('fghack', argv, io);
+    const state = new ChainState(environList(io.env));
+    state.adoptLimits(limits);
+    return chainFromFghack(argv, state, io);
   }
+  const script = process.argv[1];
+  if (script === undefined) {
+    io.stderr('fghack: fatal: unable to find this program\n');
+    return 111;
+  }
+  return fghackHere(script, argv, new ChainState(environList(io.env)), io);
+}
+
+/**
+ * fghack's work for a chain at any link: the child is `file` (our fghack)
+ * started in child mode with the chain's environment, descriptors and
+ * pending limits (set only at its own final exec, so Node never runs under
+ * them); this process waits as 0.76's fghack does.
+ */
+export async function fghackHere(file: string, argv: string[], state: ChainState, io: ProgramIo): Promise<number> {
   if (argv.length < 1) {
     io.stderr('fghack: usage: fghack child\n');
     return 100;
@@ -68,9 +93,14 @@ export async function main(argv: string[], io: ProgramIo): Promise<number> {
     io.stderr(`fghack: fatal: unable to create pipe: ${errstr(err)}\n`);
     return 111;
   }
-  const stdio = childSlots(releaseInheritedFds(), w);
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...argv], {
-    env: { ...io.env, [FGHACK_CHILD_ENV]: '1' },
+  const stdio = childSlots(state.passed(), w, new Map(state.heldFds().map((h) => [h.target, h.fd])));
+  const env: Record<string, string> = {};
+  for (const entry of state.environ) {
+    const at = entry.indexOf('=');
+    env[entry.slice(0, at)] ??= entry.slice(at + 1);
+  }
+  const child = spawn(process.execPath, [...process.execArgv, file, ...argv], {
+    env: { ...env, [FGHACK_CHILD_ENV]: state.limitsText() },
     stdio,
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null } | { error: unknown }>((resolve) => {

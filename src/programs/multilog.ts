@@ -1,6 +1,7 @@
 import fs from 'node:fs';
-import { setNonblock } from '../posix/index.js';
+import { waitReadable } from '../posix/index.js';
 import { errstr } from '../supervision/errstr.js';
+import { HostOffer } from '../supervision/loghost/client.js';
 import {
   Arena,
   BATCH,
@@ -17,20 +18,6 @@ import type { ProgramIo } from '../supervision/program.js';
 /** Bytes asked of each real read; processed as 1024-byte reads, as 0.76 reads. */
 const READ_SIZE = 1 << 18;
 const C_READ = 1024;
-const EAGAIN_RETRY_MS = 10;
-
-type ReadResult = number | NodeJS.ErrnoException;
-
-function readStdin(buf: Buffer, len: number): Promise<ReadResult> {
-  return new Promise((resolve) => {
-    const attempt = () =>
-      fs.read(0, buf, 0, len, null, (err, n) => {
-        if (err && err.code === 'EAGAIN') setTimeout(attempt, EAGAIN_RETRY_MS);
-        else resolve(err ?? n);
-      });
-    attempt();
-  });
-}
 
 function writeAllStderr(bytes: Uint8Array): void {
   let off = 0;
@@ -43,10 +30,23 @@ function writeAllStderr(bytes: Uint8Array): void {
   }
 }
 
+/** One read of stdin, made only once poll(2) says it will not block: bytes, 0 at end, -1 to wait again. */
+function readReady(buf: Buffer, len: number): number {
+  try {
+    return fs.readSync(0, buf, 0, len, null);
+  } catch (err) {
+    // Someone else sharing the pipe took the bytes first.
+    if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return -1;
+    // 0.76 treats a failed read like the end of input.
+    return 0;
+  }
+}
+
 /**
  * multilog SCRIPT: 0.76's log writer. Signals are acted on only between reads
  * (C blocks them elsewhere): TERM ends at the next line boundary, ALRM
- * rotates every non-empty `current`.
+ * rotates every non-empty `current`. Under our svscan the work is handed to
+ * svscan (see supervision/loghost) and this process becomes a placeholder.
  */
 export async function main(argv: string[], io: ProgramIo): Promise<number> {
   const signals = { exit: false, rotate: false, wake: undefined as (() => void) | undefined };
@@ -70,12 +70,14 @@ export async function main(argv: string[], io: ProgramIo): Promise<number> {
   }
   const rt = new Runtime(io.stderr, Runtime.pauseFromEnv(io.env));
   const script = parseScript(argv);
+  const hosted = await HostOffer.make(io.env, argv, startDir);
+  if (hosted) return handOver(hosted.offer, hosted.reply, script, startDir, rt, io);
   let dirs: LogDir[];
   let engine: LineEngine;
   let arena: Arena;
   try {
     const statusFds = openStatusFiles(script, startDir);
-    arena = new Arena(arenaSize(2, READ_SIZE, script.dirs.length, BATCH));
+    arena = new Arena(arenaSize(1, READ_SIZE, script.dirs.length, BATCH));
     const a = arena;
     dirs = script.dirs.map((spec) => new LogDir(spec, startDir, rt, a));
     for (const d of dirs) d.open();
@@ -87,17 +89,13 @@ export async function main(argv: string[], io: ProgramIo): Promise<number> {
     }
     throw err;
   }
-  try {
-    setNonblock(0, false);
-  } catch {
-    // stdin closed or not ours to change: the reads report it
-  }
 
-  // Two buffers: the next read runs on a worker thread while this one is processed.
-  const buffers = [arena.take(READ_SIZE), arena.take(READ_SIZE)];
-  let which = 0;
+  // stdin is read only when poll(2) says a read will not block, and only
+  // on this thread: when TERM is acted on, no read is pending anywhere, so
+  // nothing is taken from the pipe that is not written to the log.
+  const inbuf = arena.take(READ_SIZE);
   let lastWasNewline = true;
-  let inflight: Promise<ReadResult> | undefined;
+  let ready: Promise<'ready'> | undefined;
   for (;;) {
     engine.flushAll();
     for (const d of dirs) d.writeOut();
@@ -107,26 +105,67 @@ export async function main(argv: string[], io: ProgramIo): Promise<number> {
     }
     // TERM at a line boundary: 0.76's interrupted read ends input here.
     if (signals.exit && lastWasNewline) break;
-    inflight ??= readStdin(buffers[which]!, signals.exit ? 1 : READ_SIZE);
+    ready ??= waitReadable(0).then(() => 'ready' as const);
     const woken = new Promise<'wake'>((resolve) => {
       signals.wake = () => resolve('wake');
     });
-    const r = await Promise.race([inflight, woken]);
+    const r = await Promise.race([ready, woken]);
     signals.wake = undefined;
     if (r === 'wake') continue;
-    // 0.76 treats a failed read like the end of input.
-    if (typeof r !== 'number' || r <= 0) break;
-    const inbuf = buffers[which]!;
-    which ^= 1;
-    inflight = signals.exit ? undefined : readStdin(buffers[which]!, READ_SIZE);
-    lastWasNewline = inbuf[r - 1] === 10;
-    const view = inbuf.subarray(0, r);
-    for (let off = 0; off < r; off += C_READ) {
+    ready = undefined;
+    // After TERM, one byte at a time: nothing past the line's end is taken.
+    const n = readReady(inbuf, signals.exit ? 1 : READ_SIZE);
+    if (n < 0) continue;
+    if (n === 0) break;
+    lastWasNewline = inbuf[n - 1] === 10;
+    const view = inbuf.subarray(0, n);
+    for (let off = 0; off < n; off += C_READ) {
       if (off > 0) engine.flushAll();
-      engine.consume(view, off, Math.min(off + C_READ, r));
+      engine.consume(view, off, Math.min(off + C_READ, n));
     }
   }
   engine.eof();
   for (const d of dirs) d.quit();
   return 0;
+}
+
+/**
+ * The hosted path: start-up (or, on `resume`, only the locks) as this
+ * process's user, then svscan takes over and this process becomes the
+ * placeholder that holds the pipe and the locks.
+ */
+async function handOver(
+  offer: HostOffer,
+  reply: 'start' | 'resume',
+  script: ReturnType<typeof parseScript>,
+  startDir: string,
+  rt: Runtime,
+  io: ProgramIo,
+): Promise<number> {
+  const arena = new Arena(arenaSize(0, 0, script.dirs.length, 0));
+  const dirs = script.dirs.map((spec) => new LogDir(spec, startDir, rt, arena, { batch: 0 }));
+  const statusFds: number[] = [];
+  try {
+    if (reply === 'start') {
+      for (const fd of openStatusFiles(script, startDir).values()) statusFds.push(fd);
+      for (const d of dirs) d.open();
+      for (const d of dirs) d.release();
+    } else {
+      for (const d of dirs) d.lock();
+    }
+  } catch (err) {
+    offer.withdraw();
+    if (err instanceof MultilogFatal) {
+      io.stderr(`multilog: fatal: ${err.message}\n`);
+      return 111;
+    }
+    throw err;
+  }
+  for (const fd of statusFds) fs.closeSync(fd);
+  try {
+    return await offer.handOver(dirs.map((d) => d.lockDescriptor));
+  } catch (err) {
+    io.stderr(`multilog: fatal: unable to run placeholder: ${errstr(err)}\n`);
+    return 111;
+  }
 }

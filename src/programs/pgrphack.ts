@@ -1,17 +1,22 @@
 import { setsid } from '../posix/index.js';
-import { execChild } from '../supervision/pathexec.js';
+import type { LinkIo, LinkResult } from '../supervision/link.js';
 import type { ProgramIo } from '../supervision/program.js';
+import { runChain } from './chain.js';
 
 /** pgrphack child: a new session (failure ignored, as 0.76), then exec child. */
-export function main(argv: string[], io: ProgramIo): number {
+export function link(argv: string[], io: LinkIo): LinkResult {
   if (argv.length < 1) {
     io.stderr('pgrphack: usage: pgrphack child\n');
-    return 100;
+    return { exit: 100 };
   }
   try {
     setsid();
   } catch {
     // 0.76 ignores setsid's result: already a group leader is fine.
   }
-  return execChild('pgrphack', argv, io);
+  return { next: argv };
+}
+
+export function main(argv: string[], io: ProgramIo): Promise<number> {
+  return runChain('pgrphack', argv, io);
 }

@@ -1,9 +1,10 @@
 import { closeSync, constants, openSync } from 'node:fs';
-import { dup2, exitImmediately, flock, LOCK_EX, LOCK_NB, lowestFreeAfterExec, setCloexec } from '../posix/index.js';
+import { flock, LOCK_EX, LOCK_NB } from '../posix/index.js';
 import { errstr } from '../supervision/errstr.js';
-import { getopt, progName } from '../supervision/getopt.js';
-import { execReady, readyForExec } from '../supervision/pathexec.js';
+import { getopt } from '../supervision/getopt.js';
+import type { LinkIo, LinkResult } from '../supervision/link.js';
 import type { ProgramIo } from '../supervision/program.js';
+import { runChain } from './chain.js';
 
 const USAGE = 'setlock: usage: setlock [ -nNxX ] file program [ arg ... ]\n';
 
@@ -15,11 +16,11 @@ const APPEND_OPEN = constants.O_WRONLY | constants.O_NONBLOCK | constants.O_APPE
  * child holding the lock on the descriptor number C would have used (3 when
  * only 0-2 are inherited). `-x`: a failure to open or lock exits 0 silently.
  */
-export function main(argv: string[], io: ProgramIo): number {
-  const parsed = getopt(argv, 'nNxX', progName(io.argv0, 'setlock'));
+export function link(argv: string[], io: LinkIo): LinkResult {
+  const parsed = getopt(argv, 'nNxX', io.prog);
   if (parsed.error !== undefined) {
     io.stderr(parsed.error + '\n' + USAGE);
-    return 100;
+    return { exit: 100 };
   }
   let noDelay = false;
   let silent = false;
@@ -32,33 +33,29 @@ export function main(argv: string[], io: ProgramIo): number {
   const [file, ...child] = parsed.rest;
   if (file === undefined || child.length === 0) {
     io.stderr(USAGE);
-    return 100;
+    return { exit: 100 };
   }
   let fd: number;
   try {
+    if (io.state.openWouldFail(1)) throw Object.assign(new Error('EMFILE'), { code: 'EMFILE' });
     fd = openSync(file, APPEND_OPEN, 0o600);
   } catch (err) {
-    if (silent) return 0;
+    if (silent) return { exit: 0 };
     io.stderr(`setlock: fatal: unable to open ${file}: ${errstr(err)}\n`);
-    return 111;
+    return { exit: 111 };
   }
   try {
     flock(fd, noDelay ? LOCK_EX | LOCK_NB : LOCK_EX);
   } catch (err) {
-    if (silent) return 0;
-    io.stderr(`setlock: fatal: unable to lock ${file}: ${errstr(err)}\n`);
-    return 111;
-  }
-  // From here on Node's own (close-on-exec) descriptors may be overwritten:
-  // the process must exec or leave at once, never return to the event loop.
-  readyForExec();
-  const target = lowestFreeAfterExec();
-  if (target < fd) {
-    dup2(fd, target);
     closeSync(fd);
-    fd = target;
+    if (silent) return { exit: 0 };
+    io.stderr(`setlock: fatal: unable to lock ${file}: ${errstr(err)}\n`);
+    return { exit: 111 };
   }
-  setCloexec(fd, false);
-  const code = execReady('setlock', child, io);
-  exitImmediately(code);
+  io.state.hold(fd);
+  return { next: child };
+}
+
+export function main(argv: string[], io: ProgramIo): Promise<number> {
+  return runChain('setlock', argv, io);
 }

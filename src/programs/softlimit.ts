@@ -1,8 +1,10 @@
-import { getrlimit, RLIMIT, setrlimit } from '../posix/index.js';
+import { RLIMIT } from '../posix/index.js';
+import type { ChainState } from '../supervision/chain.js';
 import { errstr } from '../supervision/errstr.js';
-import { getopt, progName } from '../supervision/getopt.js';
-import { execChild } from '../supervision/pathexec.js';
+import { getopt } from '../supervision/getopt.js';
+import type { LinkIo, LinkResult } from '../supervision/link.js';
 import type { ProgramIo } from '../supervision/program.js';
+import { runChain } from './chain.js';
 
 const USAGE =
   'softlimit: usage: softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child\n';
@@ -37,8 +39,8 @@ export function parseLimit(arg: string): bigint | undefined {
 
 class Usage extends Error {}
 
-function apply(resource: number, arg: string): void {
-  const r = getrlimit(resource);
+function apply(state: ChainState, resource: number, arg: string): void {
+  const r = state.getrlimit(resource);
   if (arg === '=') {
     r.cur = r.max;
   } else {
@@ -46,31 +48,38 @@ function apply(resource: number, arg: string): void {
     if (u === undefined) throw new Usage();
     r.cur = u > r.max ? r.max : u;
   }
-  setrlimit(resource, r);
+  state.setrlimit(resource, r);
 }
 
-/** softlimit [opts] child: lower (or raise to hard) soft limits in option order; exec child. */
-export function main(argv: string[], io: ProgramIo): number {
-  const parsed = getopt(argv, 'a:c:d:f:l:m:o:p:r:s:t:', progName(io.argv0, 'softlimit'));
+/**
+ * softlimit [opts] child: lower (or raise to hard) soft limits in option
+ * order; exec child. The limits are the chain's: set for real only right
+ * before the first program that is not ours (see ChainState).
+ */
+export function link(argv: string[], io: LinkIo): LinkResult {
+  const parsed = getopt(argv, 'a:c:d:f:l:m:o:p:r:s:t:', io.prog);
   for (const { opt, arg } of parsed.opts) {
     for (const resource of RESOURCES[opt]!) {
       try {
-        apply(resource, arg ?? '');
+        apply(io.state, resource, arg ?? '');
       } catch (err) {
         if (err instanceof Usage) {
           io.stderr(USAGE);
-          return 100;
+          return { exit: 100 };
         }
-        const what = (err as { syscall?: string }).syscall === 'getrlimit' ? 'getrlimit' : 'setrlimit';
-        io.stderr(`softlimit: fatal: ${what} failed: ${errstr(err)}\n`);
-        return 111;
+        io.stderr(`softlimit: fatal: getrlimit failed: ${errstr(err)}\n`);
+        return { exit: 111 };
       }
     }
   }
   if (parsed.error !== undefined || parsed.rest.length === 0) {
     if (parsed.error !== undefined) io.stderr(parsed.error + '\n');
     io.stderr(USAGE);
-    return 100;
+    return { exit: 100 };
   }
-  return execChild('softlimit', parsed.rest, io);
+  return { next: parsed.rest };
+}
+
+export function main(argv: string[], io: ProgramIo): Promise<number> {
+  return runChain('softlimit', argv, io);
 }

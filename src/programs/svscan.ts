@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { TEST_FAULT_ENV } from '../posix/index.js';
 import { errstr } from '../supervision/errstr.js';
 import { installedPatchSets, type ProgramIo } from '../supervision/program.js';
 import { Scanner } from '../supervision/scanner.js';
@@ -21,14 +22,32 @@ export function main(argv: string[], io: ProgramIo): Promise<number> | number {
   const interval = Number(io.env[SCAN_INTERVAL_ENV]) > 0 ? Number(io.env[SCAN_INTERVAL_ENV]) : SCAN_INTERVAL_MS;
   const env = { ...io.env };
   delete env[SCAN_INTERVAL_ENV];
+  delete env[TEST_FAULT_ENV];
   const scanner = new Scanner({
     dir: `/proc/self/fd/${dirFd}`,
     env,
     sigq12: installedPatchSets(io.packageDir).has('sigq12'),
-    stderr: (line) => io.stderr(line),
+    // A message that cannot be written (readproctitle gone) must not stop the supervision.
+    stderr: (line) => {
+      try {
+        io.stderr(line);
+      } catch {
+        // Dropped.
+      }
+    },
   });
+  const { limit, services, logged } = scanner.budget;
+  io.stderr(`svscan: info: descriptor limit ${limit} leaves room for ${services} services, or ${logged} with a logger\n`);
+  const scan = () => {
+    try {
+      scanner.scan();
+    } catch (err) {
+      const text = err instanceof Error ? err.message : String(err);
+      io.stderr(`svscan: warning: internal error while scanning: ${text.split('\n')[0]}\n`);
+    }
+  };
   return new Promise<number>(() => {
-    scanner.scan();
-    setInterval(() => scanner.scan(), interval);
+    scan();
+    setInterval(scan, interval);
   });
 }

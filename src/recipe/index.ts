@@ -11,7 +11,7 @@ export { RECIPE_SCHEMA } from './schema.js';
 export type { RecipeFileData, RecipeVersionData } from './schema.js';
 export { loadRecipeFile } from './load.js';
 export type { LoadedRecipe } from './load.js';
-export { splitSpec, chooseVersion, orderVersions } from './version.js';
+export { splitSpec, chooseVersion, orderVersions, semverOf } from './version.js';
 export { patchDescription, describePatchText } from './patch-description.js';
 
 export interface PatchSetSpec {
@@ -36,7 +36,18 @@ export interface ResolvedRecipe {
   size: number | undefined;
   md5: string;
   sha256: string | undefined;
-  build: string;
+  /** Tarball layout and build procedure: `slashpackage` or `classic`. */
+  build: 'slashpackage' | 'classic';
+  /** The builds `--build` may choose; the first is the default. */
+  builds: ('ts' | 'native')[];
+  /** The tarball's top directory: CATEGORY/NAME-VERSION (slashpackage) or the flat `top` (classic). */
+  top: string;
+  /** classic: the programs copied into command/; undefined for slashpackage (package/commands says). */
+  commands: string[] | undefined;
+  /** Specs (NAME or NAME@RANGE) of the packages this one needs installed first. */
+  requires: string[];
+  /** Known-good sysdep lines by platform key. */
+  sysdeps: Record<string, string[]>;
   /** In recipe order. */
   patches: PatchSetSpec[];
 }
@@ -115,6 +126,11 @@ export async function resolveVersion(loaded: LoadedRecipe, version: string): Pro
     md5: v.md5,
     sha256: v.sha256,
     build: v.build,
+    builds: v.builds ? [...v.builds] : v.build === 'classic' ? ['native'] : ['ts', 'native'],
+    top: v.build === 'classic' ? (v.top ?? `${loaded.data.name}-${version}`) : `${loaded.data.category}/${loaded.data.name}-${version}`,
+    commands: v.commands ? [...v.commands] : undefined,
+    requires: [...(v.requires ?? [])],
+    sysdeps: { ...(v.sysdeps ?? {}) },
     patches,
   };
 }

@@ -31,7 +31,16 @@ export const RECIPE_SCHEMA = {
           size: { type: 'integer', minimum: 1 },
           md5: { type: 'string', pattern: '^[0-9a-f]{32}$' },
           sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-          build: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' },
+          build: { type: 'string', enum: ['slashpackage', 'classic'] },
+          builds: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: ['ts', 'native'] } },
+          top: { type: 'string', pattern: '^[A-Za-z0-9_+-][A-Za-z0-9._+-]*$' },
+          commands: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._+@-]*$' } },
+          requires: { type: 'array', uniqueItems: true, items: { type: 'string', pattern: '^[a-z0-9][a-z0-9._+-]*(@[^\\s@]+)?$' } },
+          sysdeps: {
+            type: 'object',
+            propertyNames: { pattern: '^[a-z0-9]+(-[a-z0-9_]+)?$' },
+            additionalProperties: { type: 'array', items: { type: 'string', pattern: '^[+-][A-Za-z0-9_]+$' } },
+          },
           patches: {
             type: 'object',
             propertyNames: { pattern: '^[a-z0-9][a-z0-9_-]*$' },
@@ -66,6 +75,17 @@ export interface RecipeVersionData {
   size?: number;
   md5: string;
   sha256?: string;
-  build: string;
+  /** How the tarball is laid out and built: `slashpackage` (CATEGORY/NAME-VERSION with package/ and src/) or `classic` (a flat directory built with make). */
+  build: 'slashpackage' | 'classic';
+  /** The builds `--build` may choose, the first being the default; absent: `ts` then `native` for slashpackage, `native` for classic. */
+  builds?: ('ts' | 'native')[];
+  /** classic: the tarball's one top directory; default NAME-VERSION. */
+  top?: string;
+  /** classic: the programs the build leaves in the top directory that go into command/ (upstream's hier.c list). */
+  commands?: string[];
+  /** Packages (NAME or NAME@RANGE) installed before this one when missing. */
+  requires?: string[];
+  /** Known-good `+feature`/`-feature` sysdep lines of a native build, by `PLATFORM-ARCH` or `PLATFORM` (Node's names). */
+  sysdeps?: Record<string, string[]>;
   patches?: Record<string, { file: string; default: boolean }>;
 }

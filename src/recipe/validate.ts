@@ -18,6 +18,18 @@ export function validateRecipe(file: string, data: unknown, expectedName: string
   if (data.name !== expectedName) {
     throw recipeError(file, 'name', `is "${data.name}" but the file is named ${expectedName}.json`);
   }
+  for (const [version, v] of Object.entries(data.versions)) {
+    const at = `versions.${version}`;
+    if (v.build === 'classic') {
+      if (!v.commands) throw recipeError(file, `${at}.commands`, 'missing (a classic build names the programs that go into command/)');
+      if (v.builds?.includes('ts')) throw recipeError(file, `${at}.builds`, 'a classic build has no TypeScript runtime; only native');
+    } else if (v.top !== undefined || v.commands !== undefined) {
+      throw recipeError(file, `${at}.${v.top !== undefined ? 'top' : 'commands'}`, 'only for a classic build (a slashpackage tree has CATEGORY/NAME-VERSION and package/commands)');
+    }
+    for (const r of v.requires ?? []) {
+      if (r.split('@')[0] === data.name) throw recipeError(file, `${at}.requires`, `${data.name} cannot require itself`);
+    }
+  }
   return data;
 }
 

@@ -14,12 +14,22 @@ export function splitSpec(spec: string): { name: string; range: string | undefin
   return { name: spec.slice(0, at), range: spec.slice(at + 1) };
 }
 
+/**
+ * The semver a version key is compared as. djb numbers versions like
+ * decimals (`1.05`); leading zeros are dropped first, since semver refuses
+ * them, so `1.05` compares as `1.5.0`.
+ */
+export function semverOf(key: string): string | undefined {
+  const v = semver.coerce(key.replace(/(^|\.)0+(\d)/g, '$1$2'), { includePrerelease: true });
+  return v ? v.version : undefined;
+}
+
 /** Version keys ordered newest first; keys that do not coerce are dropped. */
 export function orderVersions(keys: string[]): VersionKey[] {
   const out: VersionKey[] = [];
   for (const key of keys) {
-    const v = semver.coerce(key, { includePrerelease: true });
-    if (v) out.push({ key, semver: v.version });
+    const v = semverOf(key);
+    if (v) out.push({ key, semver: v });
   }
   return out.sort((a, b) => semver.rcompare(a.semver, b.semver));
 }

@@ -1,7 +1,9 @@
 /**
- * djb's getopt (sgetopt): options precede operands; parsing stops at the first
- * word not starting with `-`, at `--` (consumed) or at a lone `-` (kept).
- * Bundling is allowed; an option argument may be attached or the next word.
+ * djb's getopt (sgetopt, 0.76): options precede operands; parsing stops at the
+ * first word not starting with `-`, at a lone `-` (kept as an operand), or at
+ * any word starting with `--` (consumed: `--`, and also `--help` or `--x`, end
+ * the options without a message). Bundling is allowed; an option argument may
+ * be attached or the next word, whatever that word looks like.
  */
 export interface GetoptResult {
   /** Options in command-line order; `arg` set for options that take one. */
@@ -21,11 +23,11 @@ export function getopt(args: readonly string[], spec: string, prog: string): Get
   let i = 0;
   for (; i < args.length; i++) {
     const word = args[i]!;
-    if (word === '--') {
+    if (word.length < 2 || word[0] !== '-') break;
+    if (word[1] === '-') {
       i++;
       break;
     }
-    if (word.length < 2 || word[0] !== '-') break;
     for (let j = 1; j < word.length; j++) {
       const c = word[j]!;
       const at = c === ':' ? -1 : spec.indexOf(c);

@@ -6,6 +6,12 @@
  * 1-second pause of 0.76, during which nothing is handled), `up` (a child runs).
  * Events: control bytes, `exited` (the child is gone), `awake` (the pause ended).
  * `start` moves to `starting`, `clearPid` to `down`, `awake` to `up`.
+ *
+ * Order of queued events, as 0.76's loop: the child's exit and one control
+ * byte take turns (exit first). A start pause interrupts the turn, which
+ * goes on after it: a restart made on an exit is followed by one control
+ * byte before the next exit, so a `./run` that sends `svc -x` to its own
+ * service and exits during the pause is not started again.
  */
 export type State = 'down' | 'starting' | 'up';
 

@@ -1,6 +1,4 @@
-import { execve, prepareForExec, PosixError, releaseInheritedFds } from '../posix/index.js';
-import { errstr } from './errstr.js';
-import type { ProgramIo } from './program.js';
+import { execve, PosixError } from '../posix/index.js';
 
 /** A change to the child's environment: `value` undefined removes the variable. */
 export interface EnvEdit {
@@ -66,33 +64,4 @@ export function pathexecRun(argv: readonly string[], envp: readonly string[], se
     }
   }
   return saved ?? last;
-}
-
-/**
- * Puts the process in the state 0.76's loaders exec from: fds 0-2 inheritable
- * and blocking, every descriptor inherited from the parent inheritable again
- * (Node marks them close-on-exec at start-up), signals default and unblocked.
- */
-export function readyForExec(): void {
-  prepareForExec();
-  releaseInheritedFds();
-}
-
-/**
- * Execs `argv` from a process already made ready (readyForExec), with the
- * environment edits applied and PATH searched in this process's own
- * environment (C reads `PATH` from environ, not from the edited list). On
- * failure prints `PROG: fatal: unable to run NAME: ERR` and returns 111.
- */
-export function execReady(prog: string, argv: readonly string[], io: ProgramIo, edits: readonly EnvEdit[] = []): number {
-  const envp = applyEnvEdits(environList(io.env), edits);
-  const err = pathexecRun(argv, envp, io.env.PATH);
-  io.stderr(`${prog}: fatal: unable to run ${argv[0] ?? ''}: ${errstr(err)}\n`);
-  return 111;
-}
-
-/** Replaces this process with `argv` as 0.76's loaders do (readyForExec, then execReady). */
-export function execChild(prog: string, argv: readonly string[], io: ProgramIo, edits: readonly EnvEdit[] = []): number {
-  readyForExec();
-  return execReady(prog, argv, io, edits);
 }

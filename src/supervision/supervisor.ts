@@ -1,30 +1,52 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import { mkfifo, tryLockExclusive } from '../posix/index.js';
+import { mkfifo, processStartTime, signalProcess, tryLockExclusive } from '../posix/index.js';
 import { errcode, errstr } from './errstr.js';
-import { commandOf, TABLE, type Action, type Event, type State } from './machine.js';
-import { packStatus, type Want } from './status.js';
+import { commandOf, TABLE, type Action } from './machine.js';
+import { readChildRecord, writeChildRecord } from './sidecar.js';
+import { packStatus, unpackStatus, type Want } from './status.js';
 import { tai64nNow, type Tai64n } from './tai64n.js';
 
-const { O_RDONLY, O_WRONLY, O_NONBLOCK, O_APPEND, O_CREAT, O_TRUNC, O_DIRECTORY } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK, O_APPEND, O_CREAT, O_TRUNC, O_DIRECTORY } = fs.constants;
 
 /** supervise's pause after every start, during which commands stay queued. */
 export const START_PAUSE_MS = 1000;
+/** How often a re-adopted `./run` (not our child: no SIGCHLD, no exit status) is looked for in /proc. */
+export const ADOPTED_POLL_MS = 1000;
+/** Descriptors a running supervisor holds: its service directory, `lock`, `control` (read-write), `ok`. */
+export const SUPERVISOR_FDS = 4;
 
 export interface SupervisorOptions {
   /** The service directory (absolute, or relative to the process's cwd). */
   dir: string;
   /** The name 0.76 would print for it: supervise's own argument (`NAME`, or `log` under svscan). */
   label: string;
+  /** Name in messages about our own faults (`NAME/log` under svscan); default `label`. */
+  title?: string;
   /** Environment for `./run`. */
   env: NodeJS.ProcessEnv;
   /** fds 0, 1, 2 for `./run`. */
   stdio: [number, number, number];
+  /** Inode of the log pipe in `stdio` (fd 1 of a service, fd 0 of a logger), recorded for a restarted svscan. */
+  pipeIno?: bigint;
   /** Honour the sigq12 control bytes `q 1 2`. */
   sigq12: boolean;
   /** Prints one complete line (with `\n`) where supervise's stderr goes. */
   stderr(line: string): void;
+  /** Told of every `./run` child: started, re-adopted, gone (svscan's hosted loggers use this). */
+  childHooks?: ChildHooks;
+}
+
+/** What a hosted logger needs to know of the `./run` children of its supervisor. */
+export interface ChildHooks {
+  /** Extra descriptors (from fd 3 on) and environment for the next `./run`. */
+  prepare(): { stdio: 'pipe'[]; env: NodeJS.ProcessEnv };
+  started(child: ChildProcess): void;
+  /** A `./run` left running by a supervisor that died was taken over (not our child). */
+  adopted?(pid: number): void;
+  /** Called before supervise acts on the exit (and perhaps starts `./run` again); signal is null for an adopted child. */
+  exited(pid: number, signal: NodeJS.Signals | null): void;
 }
 
 /** A startup failure of supervise: `message` is the complete line 0.76 prints; exit 111. */
@@ -42,6 +64,14 @@ export class SuperviseFatal extends Error {
  * changes the process's cwd: it holds an fd on the service directory and
  * works through `/proc/self/fd/N`, which, like C supervise's cwd, follows
  * the directory if it is renamed.
+ *
+ * A supervisor that finds, in `supervise/child` and `status`, a `./run`
+ * still running from a predecessor that died (same pid, same start time)
+ * adopts it instead of starting another: it watches it through /proc and
+ * treats its disappearance as an exit.
+ *
+ * Every event handler is guarded: an unexpected error is one warning line
+ * and this supervisor (and every other one in the process) keeps going.
  */
 export class Supervisor {
   readonly label: string;
@@ -52,16 +82,21 @@ export class Supervisor {
   private readonly base: string;
   private readonly fds: number[] = [];
   private control: net.Socket | undefined;
-  private state: State = 'down';
+  private state: 'down' | 'starting' | 'up' = 'down';
   private want: Want;
   private paused = false;
   private flagExit = false;
   private pid = 0;
   private child: ChildProcess | undefined;
+  /** Start time of an adopted `./run` while it is watched through /proc. */
+  private adoptedStart: bigint | undefined;
+  private watch: NodeJS.Timeout | undefined;
   private when: Tai64n = tai64nNow();
   private bytes: number[] = [];
   private exitPending = false;
   private awakeDue = false;
+  /** 0.76 alternates: reap the child, then read one control byte (machine.ts). */
+  private turn: 'reap' | 'byte' = 'reap';
   private timer: NodeJS.Timeout | undefined;
   private finished = false;
   private resolveExited!: () => void;
@@ -77,8 +112,9 @@ export class Supervisor {
 
   /**
    * supervise's start-up, in 0.76's order: service dir, `down`, lock,
-   * `control`, first status, `ok`, then `./run` unless `down` exists.
-   * Throws SuperviseFatal (nothing left open) when a step fails.
+   * `control`, first status, `ok`, then `./run` unless `down` exists or a
+   * predecessor's `./run` is adopted. Throws SuperviseFatal (nothing left
+   * open) when a step fails.
    */
   static start(opts: SupervisorOptions): Supervisor {
     const fatal = (what: string, err: unknown): never => {
@@ -105,14 +141,16 @@ export class Supervisor {
     try {
       sup.openFiles(fatal);
     } catch (err) {
+      sup.control?.destroy();
       sup.closeFds();
       throw err;
     }
-    sup.control = new net.Socket({ fd: sup.fds[2]!, readable: true, writable: false });
-    sup.fds.splice(2, 1);
-    sup.control.on('data', (chunk: Buffer) => sup.onControl(chunk));
-    sup.control.on('error', () => {});
-    if (want === 'up') sup.apply(['start']);
+    if (sup.adoptedStart !== undefined) {
+      sup.watchAdopted();
+      sup.guarded('adopt', () => opts.childHooks?.adopted?.(sup.pid));
+    } else if (sup.want === 'up') {
+      sup.guarded('start', () => sup.apply(['start']));
+    }
     return sup;
   }
 
@@ -138,17 +176,34 @@ export class Supervisor {
       return fatal(`unable to acquire ${name}/lock`, err);
     }
     if (!locked) fatal(`unable to acquire ${name}/lock`, 'EAGAIN');
+    this.adoptPredecessor(dir);
     this.fifo(`${dir}/control`);
+    // One read-write descriptor: supervise reads it, and, as its own writer, never sees end of file.
+    let control: number;
     try {
-      this.fds.push(fs.openSync(`${dir}/control`, O_RDONLY | O_NONBLOCK));
+      control = fs.openSync(`${dir}/control`, O_RDWR | O_NONBLOCK);
     } catch (err) {
       return fatal(`unable to read ${name}/control`, err);
     }
+    let isFifo = false;
     try {
-      this.fds.push(fs.openSync(`${dir}/control`, O_WRONLY | O_NONBLOCK));
-    } catch (err) {
-      return fatal(`unable to write ${name}/control`, err);
+      isFifo = fs.fstatSync(control).isFIFO();
+    } catch {
+      // Treated as not a FIFO below.
     }
+    if (!isFifo) {
+      // 0.76 would spin on a regular file forever; we stop here with the lock released, and retry later.
+      fs.closeSync(control);
+      throw new SuperviseFatal(`supervise: fatal: unable to read ${name}/control: not a FIFO\n`);
+    }
+    try {
+      this.control = new net.Socket({ fd: control, readable: true, writable: false });
+    } catch (err) {
+      fs.closeSync(control);
+      return fatal(`unable to read ${name}/control`, err);
+    }
+    this.control.on('data', (chunk: Buffer) => this.guarded('control', () => this.onControl(chunk)));
+    this.control.on('error', () => {});
     this.announce();
     this.fifo(`${dir}/ok`);
     try {
@@ -156,6 +211,48 @@ export class Supervisor {
     } catch (err) {
       return fatal(`unable to read ${name}/ok`, err);
     }
+  }
+
+  /**
+   * Takes over the `./run` of a supervisor that died, when `child` and
+   * `status` name the same pid and that process still has the recorded
+   * start time: its want, paused flag and timestamp are kept.
+   */
+  private adoptPredecessor(dir: string): void {
+    const rec = readChildRecord(dir);
+    if (!rec) return;
+    let prior;
+    try {
+      prior = unpackStatus(fs.readFileSync(`${dir}/status`));
+    } catch {
+      return;
+    }
+    if (!prior || prior.pid !== rec.pid || processStartTime(rec.pid) !== rec.start) return;
+    this.pid = rec.pid;
+    this.adoptedStart = rec.start;
+    this.state = 'up';
+    this.want = prior.want;
+    this.paused = prior.paused;
+    this.when = prior.when;
+  }
+
+  private watchAdopted(): void {
+    this.watch = setInterval(() => this.guarded('watch', () => this.checkAdopted()), ADOPTED_POLL_MS);
+  }
+
+  private checkAdopted(): void {
+    if (this.adoptedStart === undefined || processStartTime(this.pid) === this.adoptedStart) return;
+    this.stopWatching();
+    const pid = this.pid;
+    this.guarded('exit hook', () => this.opts.childHooks?.exited(pid, null));
+    this.exitPending = true;
+    this.pump();
+  }
+
+  private stopWatching(): void {
+    if (this.watch) clearInterval(this.watch);
+    this.watch = undefined;
+    this.adoptedStart = undefined;
   }
 
   private fifo(path: string): void {
@@ -166,32 +263,54 @@ export class Supervisor {
     }
   }
 
+  /** Runs `fn`; an unexpected error becomes one warning line instead of leaving this handler (or svscan). */
+  private guarded(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      const text = err instanceof Error ? err.message : String(err);
+      try {
+        this.opts.stderr(`supervise: warning: ${this.opts.title ?? this.label}: internal error in ${what}: ${text.split('\n')[0]}\n`);
+      } catch {
+        // Nowhere to report; keep going all the same.
+      }
+    }
+  }
+
   private onControl(chunk: Buffer): void {
     for (const b of chunk) this.bytes.push(b);
     this.pump();
   }
 
-  /** Handles queued events until one is deferred or none is left. */
+  /**
+   * Handles queued events until none is left or the start pause holds them.
+   * As 0.76's loop: the child's exit, then one control byte, in turn; after
+   * a start pause the turn goes on where the start interrupted it.
+   */
   private pump(): void {
     while (!this.finished) {
-      let event: Event | undefined;
-      let fromBytes = false;
-      if (this.awakeDue) event = 'awake';
-      else if (this.exitPending) event = 'exited';
-      else if (this.bytes.length > 0) {
-        fromBytes = true;
-        event = commandOf(this.bytes[0]!, this.opts.sigq12);
-        if (event === undefined) {
-          this.bytes.shift();
-          continue;
-        }
-      } else return;
-      const row = TABLE[this.state][event];
-      if (row === 'defer') return;
-      if (event === 'awake') this.awakeDue = false;
-      else if (event === 'exited') this.exitPending = false;
-      else if (fromBytes) this.bytes.shift();
-      this.apply(row);
+      if (this.awakeDue) {
+        this.awakeDue = false;
+        this.guarded('start pause', () => this.apply(['awake']));
+        continue;
+      }
+      if (this.state === 'starting') return;
+      if (!this.exitPending && this.bytes.length === 0) return;
+      if (this.turn === 'reap') {
+        this.turn = 'byte';
+        if (!this.exitPending) continue;
+        this.exitPending = false;
+        const row = TABLE[this.state].exited;
+        if (row !== 'defer') this.guarded('exit', () => this.apply(row));
+      } else {
+        this.turn = 'reap';
+        const byte = this.bytes.shift();
+        if (byte === undefined) continue;
+        const command = commandOf(byte, this.opts.sigq12);
+        if (command === undefined) continue;
+        const row = TABLE[this.state][command];
+        if (row !== 'defer') this.guarded(`control ${command}`, () => this.apply(row));
+      }
     }
   }
 
@@ -230,6 +349,7 @@ export class Supervisor {
           if (this.want === 'up') this.startChild();
           break;
         case 'clearPid':
+          this.stopWatching();
           this.pid = 0;
           this.child = undefined;
           this.when = tai64nNow();
@@ -247,20 +367,26 @@ export class Supervisor {
   private signal(sig: NodeJS.Signals): void {
     if (this.pid === 0) return;
     try {
-      process.kill(this.pid, sig);
-    } catch {
-      // The child may have died an instant ago; its exit is on its way.
+      signalProcess(this.pid, sig, this.opts.dir);
+    } catch (err) {
+      // The child may have died an instant ago: its exit is on its way. Anything else is a fault.
+      if (errcode(err) === undefined) throw err;
     }
   }
 
   private startChild(): void {
+    this.stopWatching();
     this.paused = false;
     this.when = tai64nNow();
     this.state = 'starting';
     let child: ChildProcess | undefined;
     let failed: unknown;
+    const hooks = this.opts.childHooks;
     try {
-      child = spawn('./run', [], { cwd: this.base, env: this.opts.env, stdio: this.opts.stdio });
+      const extra = hooks?.prepare();
+      const stdio = extra ? [...this.opts.stdio, ...extra.stdio] : this.opts.stdio;
+      const env = extra ? { ...this.opts.env, ...extra.env } : this.opts.env;
+      child = spawn('./run', [], { cwd: this.base, env, stdio });
     } catch (err) {
       failed = err;
     }
@@ -268,8 +394,10 @@ export class Supervisor {
       const c = child;
       this.child = c;
       this.pid = c.pid!;
-      c.once('exit', () => this.onChildExit(c));
+      c.once('exit', (_code, signal) => this.guarded('exit', () => this.onChildExit(c, signal)));
       c.on('error', () => {});
+      this.record();
+      this.guarded('start hook', () => hooks?.started(c));
     } else {
       this.pid = 0;
       if (child) child.on('error', () => {});
@@ -285,12 +413,26 @@ export class Supervisor {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.awakeDue = true;
-      this.pump();
+      this.guarded('start pause', () => this.pump());
     }, START_PAUSE_MS);
   }
 
-  private onChildExit(c: ChildProcess): void {
+  /** Writes `supervise/child` for a successor; a failure costs only the adoption, so it is a warning. */
+  private record(): void {
+    try {
+      writeChildRecord(`${this.base}/supervise`, {
+        pid: this.pid,
+        start: processStartTime(this.pid) ?? 0n,
+        pipe: this.opts.pipeIno ?? 0n,
+      });
+    } catch (err) {
+      this.opts.stderr(`supervise: warning: unable to write ${this.label}/supervise/child: ${errstr(err)}\n`);
+    }
+  }
+
+  private onChildExit(c: ChildProcess, signal: NodeJS.Signals | null): void {
     if (c !== this.child || this.finished) return;
+    this.guarded('exit hook', () => this.opts.childHooks?.exited(c.pid!, signal));
     this.exitPending = true;
     this.pump();
   }
@@ -328,6 +470,7 @@ export class Supervisor {
   private finish(): void {
     this.announce();
     this.finished = true;
+    this.stopWatching();
     if (this.timer) clearTimeout(this.timer);
     this.control?.destroy();
     this.closeFds();

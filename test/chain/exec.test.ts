@@ -42,9 +42,32 @@ async function baselineSleep(stdio: (number | 'pipe' | 'ignore')[]): Promise<num
   track(child.pid!);
   const pid = child.pid!;
   await waitFor('sleep', () => (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep' ? true : undefined));
-  const fds = readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
+  const fds = passedFds(pid);
   child.kill('SIGKILL');
   return fds;
+}
+
+/**
+ * The descriptors `pid` got through its exec: close-on-exec ones are its own
+ * (the dynamic linker holds libc.so.6 open for a moment after the exec).
+ */
+function passedFds(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const flags = parseInt(/flags:\s+([0-7]+)/.exec(readFileSync(`/proc/${pid}/fdinfo/${name}`, 'utf8'))![1]!, 8);
+      if ((flags & O_CLOEXEC) === 0) out.push(Number(name));
+    } catch {
+      // closed meanwhile: it was the program's own
+    }
+  }
+  return out.sort((a, b) => a - b);
+}
+
+function lowestMissing(fds: readonly number[]): number {
+  let n = 0;
+  while (fds.includes(n)) n++;
+  return n;
 }
 
 const pipes: number[] = [];
@@ -63,7 +86,8 @@ describe('chain-loaders exec for real', () => {
       const [r, w] = pipe2(O_NONBLOCK);
       pipes.push(w);
       const expected = await baselineSleep([r, 'pipe', 'pipe']);
-      if (name === 'setlock') expected.push(3);
+      // setlock's lock: at the lowest number the child would not otherwise have, as C's open gives it.
+      if (name === 'setlock') expected.push(lowestMissing(expected));
       const child = spawn(argv[0]!, [...argv.slice(1), 'sh', '-c', `echo $$ > ${pidfile}; exec sleep 30`], {
         env: ENV,
         stdio: [r, 'pipe', 'pipe'],
@@ -77,7 +101,7 @@ describe('chain-loaders exec for real', () => {
       const st = procStatus(pid);
       expect(st.get('SigIgn')).toBe('0000000000000000');
       expect(st.get('SigBlk')).toBe('0000000000000000');
-      const fds = readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
+      const fds = passedFds(pid);
       expect(fds).toEqual(expected.sort((a, b) => a - b));
       for (const fd of [0, 1, 2]) {
         const flags = parseInt(/flags:\s+([0-7]+)/.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))![1]!, 8);
@@ -109,14 +133,31 @@ describe('chain-loaders exec for real', () => {
       'sh', '-c', script,
     ];
     const stdio = ['ignore', 'pipe', 'pipe', 'ignore', 'ignore', fd5] as ('ignore' | 'pipe' | number)[];
-    const expected = [...(await baseline(stdio, 'ls /proc/$$/fd')), 3].sort((a, b) => a - b);
+    const base = await baseline(stdio, 'ls /proc/$$/fd');
+    const expected = [...base, lowestMissing(base)].sort((a, b) => a - b);
     expect(expected).toContain(5);
     const child = spawn(argv[0]!, argv.slice(1), { env: ENV, stdio });
     track(child.pid!);
     await new Promise((res) => child.on('close', res));
     const seen = readFileSync(out, 'utf8').trim().split('\n').map(Number).sort((a, b) => a - b);
-    // fd 5 as passed; setlock's lock at the lowest free number, 3.
+    // fd 5 as passed; setlock's lock at the lowest free number.
     expect(seen).toEqual(expected);
+  });
+
+  it('both ends of a pipe the parent passes at low numbers go through (Node marks them close-on-exec like its own)', async () => {
+    const dir = tempDir();
+    const out = path.join(dir, 'out');
+    const [r, w] = pipe2(0);
+    pipes.push(r, w);
+    const argv = [...ours('setlock'), path.join(dir, 'lock'), ...ours('softlimit'), '-o', '100', 'sh', '-c', `ls /proc/$$/fd > ${out}`];
+    const stdio = ['ignore', 'pipe', 'pipe', r, w] as ('ignore' | 'pipe' | number)[];
+    const base = await baseline(stdio);
+    expect(base).toEqual(expect.arrayContaining([3, 4]));
+    const child = spawn(argv[0]!, argv.slice(1), { env: ENV, stdio });
+    track(child.pid!);
+    await new Promise((res) => child.on('close', res));
+    const seen = readFileSync(out, 'utf8').trim().split('\n').map(Number).sort((a, b) => a - b);
+    expect(seen).toEqual([...base, lowestMissing(base)].sort((a, b) => a - b));
   });
 
   it('reports a missing child as `file does not exist` and a non-executable one as `access denied`', async () => {

@@ -142,7 +142,7 @@ describe('djbpkg fetch', () => {
     const s = await setup(['http://127.0.0.1:9/daemontools-0.76.tar.gz']);
     const unknown = await djbpkg(['fetch', 'nosuchthing', '--root', s.root, '--recipes', s.recipes]);
     expect(unknown.code).toBe(100);
-    expect(unknown.stderr).toBe('djbpkg: fatal: unknown package nosuchthing\ndjbpkg: hint: known packages: daemontools\n');
+    expect(unknown.stderr).toBe('djbpkg: fatal: unknown package nosuchthing\ndjbpkg: hint: known packages: daemontools, djbdns, ucspi-tcp\n');
     const range = await djbpkg(['fetch', 'daemontools@~~1', '--root', s.root, '--recipes', s.recipes]);
     expect(range.code).toBe(100);
     expect(range.stderr.split('\n')[0]).toBe('djbpkg: fatal: daemontools@~~1: invalid version range "~~1"');

@@ -52,17 +52,19 @@ describe('build ts', () => {
     expect(r.stderr).toBe(`svc: fatal: node not found at ${path.join(dir, 'gone/node')}; reinstall with djbpkg install\n`);
   });
 
-  it('--build native is a clear usage error for now', () => {
-    expect(checkBuild('ts')).toBe('ts');
+  it('--build picks what the recipe offers; an unoffered build is a clear usage error', () => {
+    expect(checkBuild('ts', ['ts', 'native'])).toBe('ts');
+    expect(checkBuild('native', ['ts', 'native'])).toBe('native');
+    expect(checkBuild(undefined, ['native'])).toBe('native');
     let err: DjbError | undefined;
     try {
-      checkBuild('native');
+      checkBuild('ts', ['native'], 'ucspi-tcp 0.88');
     } catch (e) {
       err = e as DjbError;
     }
-    if (!err) throw new Error('--build native was accepted');
+    if (!err) throw new Error('--build ts was accepted for a native-only recipe');
     expect(err.code).toBe('E_USAGE');
-    expect(err.message).toBe('--build native is not supported yet');
+    expect(err.message).toBe('ucspi-tcp 0.88 has no ts build');
   });
 });
 

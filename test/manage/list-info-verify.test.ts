@@ -26,7 +26,7 @@ describe('djbpkg list', { timeout: 60_000 }, () => {
         name: 'daemontools',
         current: '0.76',
         packageDir: f.pkg('0.76'),
-        versions: [{ version: '0.76', current: true, packageDir: f.pkg('0.76'), patches: ['errno'], build: 'ts' }],
+        versions: [{ version: '0.76', current: true, packageDir: f.pkg('0.76'), patches: ['errno'], build: 'ts', requires: [] }],
       },
     ]);
   });

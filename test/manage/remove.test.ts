@@ -34,6 +34,7 @@ describe('djbpkg remove', { timeout: 60_000 }, () => {
         `djbpkg: remove link ${f.root}/command/svok -> ../package/admin/daemontools/command/svok: done`,
         `djbpkg: remove link ${f.root}/usr/local/bin/envdir -> ../../../command/envdir: done`,
         `djbpkg: remove link ${f.root}/usr/local/bin/svok -> ../../../command/svok: done`,
+        ...['djbpkg', 'envdir', 'svok'].map((n) => `djbpkg: remove link ${f.root}/usr/local/share/man/man8/${n}.8 -> ../../../../../package/admin/daemontools/man/man8/${n}.8: done`),
         `djbpkg: remove link ${f.root}/package/admin/daemontools -> daemontools-0.76: done`,
         `djbpkg: remove ${f.root}/package/admin/daemontools-0.76: done`,
         `djbpkg: services in ${f.root}/service and the boot line were left alone (--purge removes the djbpkg boot hook)`,

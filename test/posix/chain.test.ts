@@ -39,8 +39,10 @@ describe('posix chain helpers', () => {
     }
   });
 
-  it('lowestFreeAfterExec skips inheritable descriptors and counts close-on-exec ones as free', () => {
-    const r = node('p.prepareForExec(); p.releaseInheritedFds(); console.log(p.lowestFreeAfterExec());', ['ignore', 'pipe', 'pipe']);
-    expect(Number(r.stdout)).toBeGreaterThanOrEqual(3);
+  it('dupAtLeast copies a descriptor at or above a number, close-on-exec', () => {
+    const r = node('const fd = p.dupAtLeast(1, 40); console.log(fd, p.getFdFlags(fd).cloexec);', ['ignore', 'pipe', 'pipe']);
+    const [fd, cloexec] = r.stdout.trim().split(' ');
+    expect(Number(fd)).toBeGreaterThanOrEqual(40);
+    expect(cloexec).toBe('true');
   });
 });

@@ -56,6 +56,11 @@ export class LineEngine {
     this.plain = script.actions.every((a) => a.kind === 'dir');
   }
 
+  /** True while a line has been started and not yet ended. */
+  get midLine(): boolean {
+    return this.phase !== START;
+  }
+
   /** buffer_flush of every directory (C does this before each read). */
   flushAll(): void {
     for (const d of this.dirs) d.flush();

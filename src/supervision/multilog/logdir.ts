@@ -23,6 +23,12 @@ export const BATCH = 1 << 18;
 /** The text C prints after "processor crashed": its stale errno. */
 export type CrashCause = 'EINTR' | 'ENOENT';
 
+/** A user to run processors as: uid, gid (the child gets no supplementary groups). */
+export interface ProcessorCred {
+  uid: number;
+  gid: number;
+}
+
 function sysError(code: string): NodeJS.ErrnoException {
   const e: NodeJS.ErrnoException = new Error(code);
   e.code = code;
@@ -50,18 +56,24 @@ export class LogDir {
   bytes = 0;
   private fd = -1;
   private lockFd = -1;
+  /** Who processors run as when that is not this process's own user (hosted loggers). */
+  private readonly processorCred: ProcessorCred | undefined;
   private readonly buf: Buffer;
   private committed = 0;
   private end = 0;
   private crashCause: CrashCause = 'ENOENT';
+  private readonly batch: number;
 
   constructor(
     spec: DirSpec,
     startDir: string,
     private readonly rt: Runtime,
     private readonly arena: Arena,
+    opts: { batch?: number; processorCred?: ProcessorCred } = {},
   ) {
-    this.buf = arena.take(BATCH);
+    this.batch = opts.batch ?? BATCH;
+    this.processorCred = opts.processorCred;
+    this.buf = arena.take(this.batch);
     this.name = spec.name;
     this.size = spec.size;
     this.num = spec.num;
@@ -75,6 +87,17 @@ export class LogDir {
 
   /** Startup (0.76 `restart`): create, lock, recover after an unclean stop. */
   open(): void {
+    this.lock();
+    this.recover();
+  }
+
+  /** The lock descriptor (flock held), or -1. */
+  get lockDescriptor(): number {
+    return this.lockFd;
+  }
+
+  /** First half of 0.76 `restart`: create the directory if need be, check it, take `lock`. */
+  lock(): void {
     const name = this.name;
     try {
       fs.mkdirSync(this.abs, 0o700);
@@ -98,7 +121,11 @@ export class LogDir {
     } catch (err) {
       throw new MultilogFatal(`unable to lock directory ${name}: ${errstr(err)}`);
     }
+  }
 
+  /** Second half of 0.76 `restart`: append to a complete `current`, or salvage an unclean stop. */
+  private recover(): void {
+    const name = this.name;
     let st: fs.Stats | undefined;
     try {
       st = fs.statSync(this.file('current'));
@@ -166,7 +193,7 @@ export class LogDir {
   // ---- the emulated 512-byte buffer (djb buffer_put / buffer_PUTC / buffer_flush)
 
   private append(src: Uint8Array, start: number, len: number): void {
-    if (this.end + len > BATCH) this.writeOut();
+    if (this.end + len > this.batch) this.writeOut();
     this.arena.copy(src, start, len, this.buf, this.end);
     this.end += len;
   }
@@ -205,7 +232,7 @@ export class LogDir {
 
   putNewline(): void {
     if (this.end - this.committed === C_BUFFER) this.commit(C_BUFFER);
-    if (this.end + 1 > BATCH) this.writeOut();
+    if (this.end + 1 > this.batch) this.writeOut();
     this.buf[this.end++] = 10;
   }
 
@@ -333,6 +360,7 @@ export class LogDir {
         const r = spawnSync('/bin/sh', ['-c', proc], {
           cwd: this.abs,
           argv0: 'sh',
+          ...(this.processorCred ?? {}),
           stdio: [fds[0]!, fds[1]!, 2, 'ignore', fds[2]!, fds[3]!],
         });
         if (r.error) {
@@ -418,5 +446,39 @@ export class LogDir {
     this.writeOut();
     this.retry(`unable to write ${this.name}/current to disk`, () => fs.fsyncSync(this.fd));
     this.retry(`unable to set mode of ${this.name}/current`, () => fs.fchmodSync(this.fd, 0o744));
+  }
+
+  /**
+   * Closes `current` without marking it complete: for a multilog that hands
+   * its directories to svscan, which reopens them with `attach`.
+   */
+  release(): void {
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** Reopens `current` for appending after `release`/`close` (svscan's hosted logger). */
+  attach(): void {
+    try {
+      this.fd = fs.openSync(this.file('current'), OPEN_APPEND, 0o600);
+      fs.fchmodSync(this.fd, 0o644);
+      this.bytes = fs.fstatSync(this.fd).size;
+    } catch (err) {
+      if (this.fd >= 0) fs.closeSync(this.fd);
+      this.fd = -1;
+      throw new MultilogFatal(`unable to append to ${this.name}/current: ${errstr(err)}`);
+    }
+  }
+
+  /** `quit`, then close `current`: the state a stopped 0.76 multilog leaves. */
+  close(): void {
+    if (this.fd < 0) return;
+    this.quit();
+    fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  get attached(): boolean {
+    return this.fd >= 0;
   }
 }

@@ -1,0 +1,277 @@
+import type { Argv, CommandModule } from 'yargs';
+import { DjbError } from '../core/errors.js';
+import type { Io } from '../core/io.js';
+import {
+  Accounts,
+  addService,
+  disableService,
+  enableService,
+  followLog,
+  logDirOf,
+  removeService,
+  serviceNames,
+  serviceStatus,
+  tailLog,
+  transition,
+} from '../service/index.js';
+import type { ServiceChange, ServiceSpec, ServiceStatus, SuperviseState, Transition } from '../service/index.js';
+import type { GlobalArgs } from './fetch-options.js';
+import { info, json } from './render.js';
+
+interface ServiceArgs extends GlobalArgs {
+  name: string;
+  names?: string[];
+  command?: string[];
+  user?: string;
+  'log-user'?: string;
+  env?: string[];
+  down: boolean;
+  wait: number;
+  'purge-logs': boolean;
+  lines: number;
+  follow: boolean;
+  '--'?: string[];
+}
+
+/** Default seconds `start`, `stop`, `restart` wait for the state (sv's default is 7). */
+export const DEFAULT_TRANSITION_WAIT = 7;
+/** Default seconds `disable` and `remove` wait for supervise to exit. */
+export const DEFAULT_DISABLE_WAIT = 30;
+
+function toList(value: unknown): string[] {
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
+
+function seconds(s: SuperviseState, nowMs: number): number | null {
+  return s.since === undefined ? null : Math.max(0, Math.floor(nowMs / 1000) - s.since);
+}
+
+function stateJson(s: SuperviseState, nowMs: number): Record<string, unknown> {
+  return {
+    supervised: s.supervised,
+    up: s.pid !== 0,
+    pid: s.pid === 0 ? null : s.pid,
+    seconds: seconds(s, nowMs),
+    normallyUp: s.normallyUp,
+    paused: s.paused,
+    want: s.want ?? null,
+  };
+}
+
+/** svstat's words for one supervise state. */
+function stateText(s: SuperviseState, nowMs: number): string {
+  if (!s.supervised) return `supervise not running, normally ${s.normallyUp ? 'up' : 'down'}`;
+  const secs = seconds(s, nowMs) ?? 0;
+  const parts = [s.pid !== 0 ? `up (pid ${s.pid}) ${secs} seconds` : `down ${secs} seconds`, `normally ${s.normallyUp ? 'up' : 'down'}`];
+  if (s.paused) parts.push('paused');
+  if (s.pid === 0 && s.want === 'up') parts.push('want up');
+  if (s.pid !== 0 && s.want === 'down') parts.push('want down');
+  return parts.join(', ');
+}
+
+/** One line per service: `NAME: STATE; log: STATE`. */
+export function statusLine(st: ServiceStatus, nowMs: number): string {
+  if (!st.enabled) return `${st.name}: disabled (not in /service)`;
+  const log = st.log ? `; log: ${stateText(st.log, nowMs)}` : '';
+  return `${st.name}: ${stateText(st.state, nowMs)}${log}`;
+}
+
+function changeJson(c: ServiceChange, nowMs: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { name: c.name, changed: c.changed, ...extra, state: stateJson(c.state, nowMs), log: c.log ? stateJson(c.log, nowMs) : null };
+}
+
+function parseEnv(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new DjbError('E_USAGE', `bad --env ${JSON.stringify(p)}`, { hint: 'use --env KEY=VALUE' });
+    env[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return env;
+}
+
+/** `--wait`: a finite number of seconds, not negative (NaN would wait forever). */
+function waitSeconds(args: ServiceArgs): number {
+  if (!Number.isFinite(args.wait) || args.wait < 0) throw new DjbError('E_USAGE', `bad --wait ${String(args.wait)}: want a number of seconds`, { hint: 'e.g. --wait 30, or --wait 0 not to wait' });
+  return args.wait;
+}
+
+function waitOption<T>(y: Argv<T>, def: number, what: string) {
+  return y.option('wait', { type: 'number', default: def, requiresArg: true, describe: `seconds to wait ${what} (0: do not wait)` });
+}
+
+/** `djbpkg service VERB`: define, link, control, watch and read the logs of services. */
+export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
+  const nowMs = () => io.now();
+  const report = (args: ServiceArgs, c: ServiceChange, text: string, extra: Record<string, unknown> = {}): void => {
+    if (args.json) json(io.stdout, changeJson(c, nowMs(), extra));
+    else info(io.stderr, text);
+  };
+  const transitionCommand = (verb: Transition, what: string, letters: string): CommandModule<GlobalArgs, ServiceArgs> => ({
+    command: `${verb} <name>`,
+    describe: `${what} (svc ${letters}) and wait for it`,
+    builder: (y) => waitOption(y, DEFAULT_TRANSITION_WAIT, 'for the state, like sv -w') as never,
+    handler: async (args) => {
+      const c = await transition(io.root, args.name, verb, waitSeconds(args));
+      const past = { start: 'started', stop: 'stopped', restart: 'restarted' }[verb];
+      report(args, c, c.changed ? `${past} ${c.name}: ${stateText(c.state, nowMs())}` : `${c.name} is already ${verb === 'stop' ? 'down' : 'up'}: ${stateText(c.state, nowMs())}`);
+    },
+  });
+  const subcommands: CommandModule<GlobalArgs, ServiceArgs>[] = [
+    {
+      command: 'add <name> [command..]',
+      describe: 'write ROOT/var/svc.d/NAME (run, env/, log/run into ROOT/var/multilog/NAME); starts nothing',
+      builder: (yy) =>
+        yy
+          .parserConfiguration({ 'populate--': true })
+          .positional('name', { type: 'string', describe: 'service name', demandOption: true })
+          .positional('command', { type: 'string', array: true, describe: 'the command and its arguments, after --' })
+          .option('user', { type: 'string', requiresArg: true, describe: 'run the command as this account (setuidgid)' })
+          .option('log-user', { type: 'string', requiresArg: true, describe: 'run multilog as this account, owner of the log directory', defaultDescription: 'multilog or log if such an account exists, else nobody' })
+          .option('env', { type: 'string', requiresArg: true, coerce: toList, describe: 'KEY=VALUE into env/ (read by envdir; repeatable)' })
+          .option('down', { type: 'boolean', default: false, describe: 'write a down file: supervise will not start it until told to' }) as never,
+      handler: async (args: ServiceArgs) => {
+        const command = [...(args.command ?? []), ...(args['--'] ?? [])].map(String);
+        if (command.length === 0) throw new DjbError('E_USAGE', `no command given for service ${args.name}`, { hint: `djbpkg service add ${args.name} -- COMMAND [ARGS...]` });
+        const accounts = Accounts.load(io.root);
+        const amRoot = process.getuid?.() === 0;
+        const user = args.user === undefined ? undefined : accounts.require(args.user, '--user');
+        if (user && !amRoot) throw new DjbError('E_USAGE', '--user needs djbpkg to run as root (setuidgid does)');
+        let logUser = args['log-user'] === undefined ? undefined : accounts.require(args['log-user'], '--log-user');
+        if (logUser && !amRoot) throw new DjbError('E_USAGE', '--log-user needs djbpkg to run as root (setuidgid does)');
+        let logOwner;
+        if (!amRoot) {
+          const uid = process.getuid?.() ?? 0;
+          logOwner = { name: String(uid), uid, gid: process.getgid?.() ?? 0 };
+        } else {
+          logUser ??= accounts.defaultLogAccount();
+          logOwner = logUser;
+        }
+        const spec: ServiceSpec = { name: args.name, command, user, logUser, logOwner, env: parseEnv(args.env ?? []), down: args.down };
+        const r = await addService(io.root, spec);
+        const who = logUser ? `as ${logUser.name}` : 'as the invoking user';
+        if (args.json) {
+          json(io.stdout, {
+            name: spec.name,
+            changed: r.changed,
+            created: r.created,
+            updated: r.updated,
+            definition: io.root.display(r.definition),
+            logDir: io.root.display(r.logDir),
+            user: user?.name ?? null,
+            logUser: logUser?.name ?? null,
+          });
+          return;
+        }
+        if (r.created) info(io.stderr, `defined ${spec.name} in ${io.root.display(r.definition)}; logs go to ${io.root.display(r.logDir)}, written ${who}`);
+        else if (r.changed) info(io.stderr, `updated ${spec.name} (${r.updated.join(', ') || 'log directory'}); restart it to use the new definition`);
+        else info(io.stderr, `${spec.name} is already defined exactly so; nothing changed`);
+        if (r.created) info(io.stderr, `start it with: djbpkg service enable ${spec.name}`);
+      },
+    },
+    {
+      command: 'enable <name>',
+      describe: 'link ROOT/service/NAME to the definition (atomically); svscan starts it within 5 seconds',
+      builder: (yy) => waitOption(yy, 0, 'until it is up') as never,
+      handler: async (args: ServiceArgs) => {
+        const c = await enableService(io.root, args.name, waitSeconds(args));
+        report(args, c, c.changed ? `enabled ${c.name}` + (args.wait > 0 ? `: ${stateText(c.state, nowMs())}` : '') : `${c.name} is already enabled`);
+      },
+    },
+    {
+      command: 'disable <name>',
+      describe: 'unlink ROOT/service/NAME, then svc -dx the service and its logger, and wait until both have exited',
+      builder: (yy) => waitOption(yy, DEFAULT_DISABLE_WAIT, 'for both supervise processes to exit') as never,
+      handler: async (args: ServiceArgs) => {
+        const c = await disableService(io.root, args.name, waitSeconds(args));
+        report(args, c, c.changed ? `disabled ${c.name}: stopped, and svscan will not restart it` : `${c.name} is already disabled`);
+      },
+    },
+    {
+      command: 'remove <name>',
+      describe: 'disable NAME and delete its definition (its logs are kept unless --purge-logs)',
+      builder: (yy) =>
+        waitOption(yy, DEFAULT_DISABLE_WAIT, 'for both supervise processes to exit').option('purge-logs', {
+          type: 'boolean',
+          default: false,
+          describe: 'also delete ROOT/var/multilog/NAME',
+        }) as never,
+      handler: async (args: ServiceArgs) => {
+        const r = await removeService(io.root, args.name, { waitSeconds: waitSeconds(args), purgeLogs: args['purge-logs'] });
+        const kept = r.logsPurged ? 'its logs were deleted' : 'its logs are kept (--purge-logs deletes them)';
+        report(args, r, r.changed ? `removed ${r.name}; ${kept}` : `no service ${r.name}; nothing to remove`, { logsPurged: r.logsPurged });
+      },
+    },
+    transitionCommand('start', 'bring NAME up', '-u'),
+    transitionCommand('stop', 'bring NAME down', '-d'),
+    transitionCommand('restart', 'restart NAME', '-t'),
+    {
+      command: 'status [names..]',
+      describe: 'one line per service (state, pid, seconds, normally up/down, paused, logger); exit 0 only if every service that should be up is up',
+      handler: async (args: ServiceArgs) => {
+        const names = args.names?.length ? args.names.map(String) : serviceNames(io.root);
+        const all = names.map((n) => serviceStatus(io.root, n));
+        const bad = all.filter((s) => !s.ok);
+        const now = nowMs();
+        if (args.json) {
+          json(io.stdout, {
+            root: io.root.dir,
+            ok: bad.length === 0,
+            services: all.map((s) => ({
+              name: s.name,
+              defined: s.defined,
+              enabled: s.enabled,
+              wantsUp: s.wantsUp,
+              ok: s.ok,
+              ...stateJson(s.state, now),
+              log: s.log ? stateJson(s.log, now) : null,
+            })),
+          });
+        } else if (all.length === 0) info(io.stderr, `no services in ${io.root.display(io.root.serviceDir)} or ${io.root.display(io.root.svcDefinitionsDir)}`);
+        else io.stdout.write(all.map((s) => statusLine(s, now) + '\n').join(''));
+        if (bad.length > 0) {
+          throw new DjbError('E_UNHEALTHY', `${bad.length === 1 ? 'service' : 'services'} ${bad.map((s) => s.name).join(', ')} should be up but ${bad.length === 1 ? 'is' : 'are'} not`, { temporary: true });
+        }
+      },
+    },
+    {
+      command: 'logs <name>',
+      describe: "print NAME's log with local times (as tai64nlocal does); -f follows it through rotations",
+      builder: (yy) =>
+        yy
+          .option('lines', { alias: 'n', type: 'number', default: 10, requiresArg: true, describe: 'print the last LINES lines' })
+          .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new lines until interrupted' }) as never,
+      handler: async (args: ServiceArgs) => {
+        if (!Number.isInteger(args.lines) || args.lines < 0) throw new DjbError('E_USAGE', `bad -n ${String(args.lines)}: want a whole number of lines`);
+        const dir = logDirOf(io.root, args.name);
+        const out = tailLog(dir, args.lines);
+        if (out.length) io.stdout.write(out.join('\n') + '\n');
+        if (!args.follow) return;
+        const stop = new AbortController();
+        const onSignal = (): void => stop.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          await followLog(dir, (line) => io.stdout.write(line + '\n'), stop.signal);
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      },
+    },
+  ];
+  return {
+    command: 'service',
+    describe: 'add, enable, disable, remove, start, stop, restart services; status and logs',
+    builder: (y) => {
+      for (const sub of subcommands) y.command(sub);
+      return y.command('$0 [verb]', false, () => {}, (args) => {
+        const word = args.verb as string | undefined;
+        throw new DjbError('E_USAGE', word === undefined ? 'no service verb given' : `unknown service verb: ${word}`, {
+          hint: 'use one of add, enable, disable, remove, start, stop, restart, status, logs (djbpkg service --help)',
+        });
+      }) as never;
+    },
+    handler: () => {},
+  };
+}

@@ -1,0 +1,11 @@
+export { Accounts, DEDICATED_LOG_ACCOUNTS, parsePasswd, passwdFileFor } from './accounts.js';
+export type { Account } from './accounts.js';
+export { addService, definitionEntries, logMainTarget, logRunScript, runScript, shellQuote } from './definition.js';
+export type { AddResult, ServiceSpec } from './definition.js';
+export { followLog, HumanTimes, logDirOf, tailLog } from './logs.js';
+export { disableService, enableService, removeService, serviceDir, serviceNames, serviceStatus, transition } from './manage.js';
+export type { RemoveServiceResult, ServiceChange, ServiceStatus, Transition } from './manage.js';
+export { checkServiceName, servicePaths } from './names.js';
+export type { ServicePaths } from './names.js';
+export { control, isSupervised, readState, waitUntil } from './supervise.js';
+export type { SuperviseState } from './supervise.js';

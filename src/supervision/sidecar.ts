@@ -1,0 +1,59 @@
+import fs from 'node:fs';
+import { processStartTime } from '../posix/index.js';
+
+/**
+ * `supervise/child`: what a restarted supervisor needs to find the `./run`
+ * child of its predecessor, beside the 18-byte `status` (which stays exactly
+ * 0.76's). Text, one `key value` a line: `pid`, `start` (field 22 of
+ * /proc/PID/stat), `pipe` (inode of the log pipe on the child's fd 1, or fd 0
+ * for a logger; 0 when none). Written with the child's start, to `child.new`
+ * then renamed. C supervise neither reads nor writes it.
+ */
+export const CHILD_FILE = 'child';
+
+export interface ChildRecord {
+  pid: number;
+  start: bigint;
+  /** Inode of the log pipe the child was given; 0n when none. */
+  pipe: bigint;
+}
+
+export function packChildRecord(r: ChildRecord): string {
+  return `pid ${r.pid}\nstart ${r.start}\npipe ${r.pipe}\n`;
+}
+
+export function unpackChildRecord(text: string): ChildRecord | undefined {
+  const kv = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp > 0) kv.set(line.slice(0, sp), line.slice(sp + 1));
+  }
+  const pid = Number(kv.get('pid'));
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    return { pid, start: BigInt(kv.get('start') ?? 'x'), pipe: BigInt(kv.get('pipe') ?? '0') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The record in `superviseDir/child`, or undefined when absent or unreadable. */
+export function readChildRecord(superviseDir: string): ChildRecord | undefined {
+  try {
+    return unpackChildRecord(fs.readFileSync(`${superviseDir}/${CHILD_FILE}`, 'latin1'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the record atomically; throws on failure (the caller warns). */
+export function writeChildRecord(superviseDir: string, r: ChildRecord): void {
+  const tmp = `${superviseDir}/${CHILD_FILE}.new`;
+  fs.writeFileSync(tmp, packChildRecord(r), { mode: 0o644 });
+  fs.renameSync(tmp, `${superviseDir}/${CHILD_FILE}`);
+}
+
+/** Is the recorded process still the very one that was recorded (same pid, same start time, not a zombie)? */
+export function stillRunning(r: ChildRecord): boolean {
+  return processStartTime(r.pid) === r.start;
+}
