@@ -19,7 +19,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   let exitCode = EXIT_OK;
   try {
     checkRootArg(argv, io);
-    checkVerb(argv, COMMANDS.map((make) => String(make(io).command ?? '').split(' ')[0]!));
+    checkVerb(argv, [...COMMANDS.map((make) => String(make(io).command ?? '').split(' ')[0]!), COMPLETION_MACHINERY]);
     const parser = yargs()
       .scriptName('djbpkg')
       .usage('$0 <command> [options]\n\nInstall D. J. Bernstein\'s software the slashpackage way.')

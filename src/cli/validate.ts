@@ -176,6 +176,8 @@ const VALUED = new Set(['--root', '--recipes', '--distfiles', '--mirror']);
 
 /** An unknown verb is one line that names the nearest known one. */
 export function checkVerb(argv: readonly string[], verbs: readonly string[]): void {
+  // Shell completion asks yargs with the words typed so far: not a command line.
+  if (argv.includes('--get-yargs-completions')) return;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (VALUED.has(a)) {
