@@ -3,6 +3,8 @@ import { main } from '../cli/index.js';
 import { Root } from '../core/root.js';
 
 const env = process.env;
+// What djbpkg creates gets the modes it names, as djb's scripts get with umask 022.
+process.umask(0o022);
 const rootArg = rootFromArgv(process.argv.slice(2)) ?? env.DJBPKG_ROOT ?? '/';
 
 process.exitCode = await main(process.argv.slice(2), {

@@ -4,6 +4,7 @@ import { DjbError } from '../core/errors.js';
 import { EXIT_OK } from '../core/exit.js';
 import type { Io } from '../core/io.js';
 import { COMMANDS } from './commands.js';
+import { checkArgs, checkRootArg, checkVerb, nearest, recoverFirst } from './validate.js';
 import { COMPLETION_MACHINERY } from './completion.js';
 import { renderError } from './render.js';
 
@@ -17,11 +18,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const verbose = argv.includes('--verbose') || /\bdjbpkg\b/.test(io.env.DEBUG ?? '');
   let exitCode = EXIT_OK;
   try {
+    checkRootArg(argv, io);
+    checkVerb(argv, [...COMMANDS.map((make) => String(make(io).command ?? '').split(' ')[0]!), COMPLETION_MACHINERY]);
     const parser = yargs()
       .scriptName('djbpkg')
       .usage('$0 <command> [options]\n\nInstall D. J. Bernstein\'s software the slashpackage way.')
       .option('root', {
         type: 'string',
+        requiresArg: true,
         describe: 'install into DIR as if it were / (env DJBPKG_ROOT)',
         default: io.env.DJBPKG_ROOT ?? '/',
         defaultDescription: '/',
@@ -34,12 +38,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
       .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces on errors' })
       .command('$0', false, () => {}, (args) => {
         const word = args._[0];
-        throw new DjbError('E_USAGE', word === undefined ? 'no command given' : `unknown command: ${word}`, {
-          hint: 'see djbpkg --help',
+        if (word === undefined) throw new DjbError('E_USAGE', 'no command given', { hint: 'see djbpkg --help' });
+        const near = nearest(String(word), COMMANDS.map((make) => String(make(io).command ?? '').split(' ')[0]!));
+        throw new DjbError('E_USAGE', `unknown command: ${word}`, {
+          hint: near ? `did you mean djbpkg ${near}? (see djbpkg --help)` : 'see djbpkg --help',
         });
       })
+      .middleware(async (args) => {
+        checkArgs(args);
+        await recoverFirst(io, args._[0] === undefined ? undefined : String(args._[0]));
+      })
       .strict()
-      .recommendCommands()
       .help()
       .alias('help', 'h')
       .version(packageVersion())
@@ -47,7 +56,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       .exitProcess(false)
       .fail((msg, err) => {
         if (err) throw err;
-        throw new DjbError('E_USAGE', msg ?? 'bad usage', { hint: 'see djbpkg --help' });
+        const line = (msg ?? 'bad usage').replace(/\s*\n\s*/g, ' ').trim();
+        throw new DjbError('E_USAGE', line, { hint: 'see djbpkg --help (or djbpkg COMMAND --help)' });
       });
     for (const make of COMMANDS) parser.command(make(io));
     parser.completion(COMPLETION_MACHINERY, false);

@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
 import { fetchDistfile } from '../install/fetch.js';
-import { BOOT_MODES, BUILDS, DEFAULT_LOCK_WAIT_MS, checkBuild, choosePatches, install, lockRoot } from '../install/index.js';
+import { DEFAULT_LOCK_WAIT_MS, checkBuild, choosePatches, findPackage, install, keepChoices } from '../install/index.js';
+import { lockAndRecover } from '../install/lock.js';
 import type { BootRequest, HeldLock, InstallDeps } from '../install/index.js';
 import { applyPatchSets } from '../install/patch.js';
 import { koffiVersion } from '../install/runtime.js';
@@ -16,17 +17,19 @@ import { resolveRecipe } from '../recipe/index.js';
 import { distfilesDir, extraRecipeDirs, fetchOptions, md5OnlyWarning } from './fetch-options.js';
 import type { GlobalArgs } from './fetch-options.js';
 import { info, json, warn } from './render.js';
+import { underSignals } from './signals.js';
+import { shellQuote } from '../core/root.js';
 
 interface InstallArgs extends GlobalArgs {
   spec: string;
   with?: string[];
   without?: string[];
   build?: string;
-  boot: BootRequest;
+  boot?: BootRequest;
   start: boolean;
   'dry-run': boolean;
   force: boolean;
-  'lock-wait': number;
+  'lock-wait': number | string;
 }
 
 /** `djbpkg install NAME[@RANGE]`: fetch, verify, unpack, patch, build, lay out, hook boot — all or nothing. */
@@ -39,17 +42,25 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
         .positional('spec', { type: 'string', describe: 'NAME[@RANGE], e.g. daemontools or daemontools@0.76', demandOption: true })
         .option('with', { type: 'string', array: true, describe: 'also apply patch set NAME (repeatable)' })
         .option('without', { type: 'string', array: true, describe: 'do not apply patch set NAME, even if it is a default (repeatable)' })
-        .option('build', { type: 'string', choices: [...BUILDS], describe: "ts: commands run the TypeScript runtime; native: djb's C compiled with the system compiler (default: the recipe's first build, ts for daemontools)" })
-        .option('boot', { type: 'string', choices: [...BOOT_MODES], default: 'auto', describe: 'how svscanboot is started at boot' })
+        .option('build', { type: 'string', describe: "ts: commands run the TypeScript runtime; native: djb's C compiled with the system compiler (default: the recipe's first build, ts for daemontools); a reinstall keeps the recorded one" })
+        .option('boot', { type: 'string', describe: 'how svscanboot is started at boot: auto (default), inittab, rclocal, systemd or none; a reinstall keeps the recorded one, a different one moves the hook' })
         .option('start', { type: 'boolean', default: true, describe: 'when ROOT is /, start svscanboot after installing, as djbpkg boot does (--no-start: do not); never for a sandbox root' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'print every step it would take and change nothing' })
         .option('force', { type: 'boolean', default: false, describe: 'replace files and links in /command and /usr/local/bin that belong to something else' })
-        .option('lock-wait', { type: 'number', default: DEFAULT_LOCK_WAIT_MS / 1000, describe: 'seconds to wait for another install on the same root before failing (exit 111)' }) as never,
+        .option('lock-wait', { type: 'string', default: String(DEFAULT_LOCK_WAIT_MS / 1000), describe: 'seconds to wait for another install on the same root before failing (exit 111)' }) as never,
     handler: async (args) => {
       const extra = extraRecipeDirs(args);
       const target = await resolveRecipe(args.spec, extra);
-      const build = checkBuild(args.build, target.builds, `${target.name} ${target.version}`);
       choosePatches(target, args.with ?? [], args.without ?? []);
+      const prev = (await findPackage(io.root, target.name))?.versions.find((v) => v.current);
+      const kept = keepChoices(target, prev && { version: prev.version, patches: prev.patches, build: prev.build, boot: prev.boot }, {
+        with: args.with ?? [],
+        without: args.without ?? [],
+        build: args.build,
+        boot: args.boot,
+      });
+      for (const n of kept.notes) info(io.stderr, `choices: ${n}`);
+      const build = checkBuild(kept.build, target.builds, `${target.name} ${target.version}`);
       const steps = await planInstalls(target, (spec) => resolveRecipe(spec, extra), (name) => currentVersion(io.root, name));
       const dryRun = args['dry-run'];
       if (steps.length > 1) {
@@ -64,7 +75,7 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
         checkMake(io.env);
       }
       let lock: HeldLock | undefined;
-      if (!dryRun) lock = await lockRoot(io.root, Math.max(0, args['lock-wait']) * 1000, () => io.now());
+      if (!dryRun) lock = await lockAndRecover(io.root, Number(args['lock-wait']) * 1000, () => io.now(), (line) => info(io.stderr, line));
       const reports: { report: InstallReport; sysdeps: string | null }[] = [];
       try {
         for (const step of steps) {
@@ -76,14 +87,14 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
             fetchDistfile: async () => fetchDistfile(recipe, fetchOptions(args, io)),
             applyPatchSets: async (tree, sets) => applyPatchSets(tree, sets),
           };
-          const report = await install(
+          const report = await underSignals(`install of ${recipe.name} ${recipe.version}`, () => install(
             io.root,
             recipe,
             {
-              with: isTarget ? (args.with ?? []) : [],
-              without: isTarget ? (args.without ?? []) : [],
+              with: isTarget ? kept.with : [],
+              without: isTarget ? kept.without : [],
               build: isTarget ? build : checkBuild(undefined, recipe.builds, recipe.name),
-              boot: args.boot,
+              boot: kept.boot as BootRequest,
               force: args.force,
               dryRun,
               distfiles: distfilesDir(args, io),
@@ -92,7 +103,7 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
             },
             deps,
             { env: io.env, log: (stage, line) => info(io.stderr, `${steps.length > 1 ? `${recipe.name}: ` : ''}${stage}: ${line}`) },
-          );
+          ));
           let sysdeps: string | null = null;
           if (!dryRun) {
             if (report.build === 'ts') {
@@ -114,7 +125,7 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
       let svscanPid: number | null = null;
       if (!dryRun) {
         if (!args.start) info(io.stderr, 'svscan not started (--no-start)');
-        else if (!io.root.isSystemRoot) info(io.stderr, `svscan is not started for a sandbox root; start it with djbpkg boot --root ${io.root.dir}`);
+        else if (!io.root.isSystemRoot) info(io.stderr, `svscan is not started for a sandbox root; start it with djbpkg boot --root ${shellQuote(io.root.dir)}`);
         else {
           const started = startSvscan(io.root);
           svscanPid = started.record.pid;

@@ -1,10 +1,11 @@
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
-import { DEFAULT_LOCK_WAIT_MS, lockRoot } from '../install/lock.js';
+import { DEFAULT_LOCK_WAIT_MS, lockAndRecover } from '../install/lock.js';
 import { applyRemove, describeAction, planRemove, splitRemoveSpec } from '../install/remove.js';
 import type { GlobalArgs } from './fetch-options.js';
 import { dependentsOf, refuseRemoval } from '../install/deps.js';
 import { info, json, warn } from './render.js';
+import { underSignals } from './signals.js';
 
 interface RemoveArgs extends GlobalArgs {
   spec: string;
@@ -25,18 +26,19 @@ export function removeCommand(io: Io): CommandModule<GlobalArgs, RemoveArgs> {
         .option('purge', { type: 'boolean', default: false, describe: "also remove djbpkg's fenced boot block or systemd unit, and ROOT/service if empty" })
         .option('dry-run', { type: 'boolean', default: false, describe: 'print what it would remove and change nothing' })
         .option('force', { type: 'boolean', default: false, describe: 'remove it even though an installed package requires it' })
-        .option('lock-wait', { type: 'number', default: DEFAULT_LOCK_WAIT_MS / 1000, describe: 'seconds to wait for an install on the same root before failing (exit 111)' }) as never,
+        .option('lock-wait', { type: 'string', default: String(DEFAULT_LOCK_WAIT_MS / 1000), describe: 'seconds to wait for an install on the same root before failing (exit 111)' }) as never,
     handler: async (args) => {
       const { name, version } = splitRemoveSpec(args.spec);
       const dryRun = args['dry-run'];
-      const lock = dryRun ? undefined : await lockRoot(io.root, Math.max(0, args['lock-wait']) * 1000, () => io.now());
+      const lock = dryRun ? undefined : await lockAndRecover(io.root, Number(args['lock-wait']) * 1000, () => io.now(), (line) => info(io.stderr, line));
       let plan;
       try {
         plan = await planRemove(io.root, { name, version, purge: args.purge });
         const dependents = plan.whole ? await dependentsOf(io.root, plan.name) : [];
         if (dependents.length && !args.force) throw refuseRemoval(plan.name, dependents);
         for (const d of dependents) warn(io.stderr, `--force: removing ${plan.name} although ${d.name} ${d.version} requires it (${d.spec})`);
-        if (!dryRun) await applyRemove(plan);
+        const p = plan;
+        if (!dryRun) await underSignals(`remove of ${p.name}`, () => applyRemove(io.root, p));
       } finally {
         lock?.release();
       }
@@ -56,7 +58,12 @@ export function removeCommand(io: Io): CommandModule<GlobalArgs, RemoveArgs> {
       for (const l of lines) info(io.stderr, dryRun ? `would ${l}` : `${l}: done`);
       if (dryRun) info(io.stderr, 'dry run: nothing was changed');
       else io.stdout.write(`removed ${plan.name} ${plan.versions.join(', ')}${plan.whole ? '' : ' (other versions remain)'}\n`);
-      if (!dryRun && plan.whole && !args.purge) info(io.stderr, 'services in /service and the boot line were left alone (--purge removes the djbpkg boot hook)');
+      const hookGone = plan.actions.some((a) => a.kind === 'unfence' || a.kind === 'unit');
+      if (!dryRun && plan.whole && !args.purge) {
+        info(io.stderr, hookGone
+          ? `removed the svscanboot boot hook with the command it starts; services in ${io.root.display(io.root.serviceDir)} were left alone`
+          : `services in ${io.root.display(io.root.serviceDir)} and the boot line were left alone (--purge removes the djbpkg boot hook)`);
+      }
     },
   };
 }

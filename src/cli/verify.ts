@@ -6,6 +6,7 @@ import type { Io } from '../core/io.js';
 import { mismatchError, verifyFile } from '../install/verify.js';
 import type { VerifyReport } from '../install/verify.js';
 import { findInstalled, verifyInstalled } from '../install/manifest.js';
+import { linksInto } from '../install/remove.js';
 import { listRecipes, resolveAllVersions, resolveRecipe } from '../recipe/index.js';
 import type { ResolvedRecipe } from '../recipe/index.js';
 import { distfilesDir, extraRecipeDirs, md5OnlyWarning } from './fetch-options.js';
@@ -70,7 +71,21 @@ export const installedStep: VerifyStep = {
   async run(target, io) {
     if (target.kind !== 'package') return undefined;
     const dir = await findInstalled(io.root, target.recipe.name);
-    if (!dir) return undefined;
+    if (!dir) {
+      // Not installed: links into it must not be left dangling either.
+      const catDir = io.root.categoryDir(target.recipe.category);
+      const into = await linksInto(io.root, [path.join(catDir, target.recipe.name), path.join(catDir, `${target.recipe.name}-${target.recipe.version}`)]);
+      const shown = io.root.display(io.root.packageDir);
+      if (into.length) {
+        return {
+          ok: false,
+          lines: [`${target.recipe.name} is not installed under ${shown}, yet links point into it:`, ...into.map((l) => `  dangling ${io.root.display(l.path)}`)],
+          value: { installed: false, dangling: into.map((l) => l.path) },
+          failure: `${target.recipe.name} is not installed under ${shown} but ${into.length} link${into.length === 1 ? '' : 's'} point into it (${io.root.display(into[0]!.path)}...)`,
+        };
+      }
+      return { ok: true, lines: [`${target.recipe.name} is not installed under ${shown}: only the cached distfile was checked`], value: { installed: false } };
+    }
     const { changed, missing } = await verifyInstalled(io.root, target.recipe.name);
     const shown = io.root.display(dir);
     const ok = changed.length === 0 && missing.length === 0;
@@ -110,7 +125,7 @@ export function verifyCommand(io: Io): CommandModule<GlobalArgs, VerifyArgs> {
       }
       if (args.json) json(io.stdout, doc);
       if (failures.length > 0) throw new DjbError('E_CHECKSUM', failures.join('; '));
-      if (!args.json) io.stdout.write('ok\n');
+      if (!args.json) io.stdout.write(doc.installed && (doc.installed as { installed?: boolean }).installed === false ? 'distfile ok; nothing installed to check\n' : 'ok\n');
     },
   };
 }

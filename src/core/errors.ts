@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'E_POSIX',
   'E_INTERNAL',
   'E_UNHEALTHY',
+  'E_INTERRUPTED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -40,6 +41,7 @@ const TEMPORARY_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'E_IO',
   'E_LOCKED',
   'E_POSIX',
+  'E_INTERRUPTED',
 ]);
 
 /** The one error class of djbpkg: a code, a one-line message, an optional hint. */
@@ -71,8 +73,18 @@ export function describeCause(err: unknown): string {
   return String(err);
 }
 
-/** Wraps an fs failure as a temporary E_IO error naming the object and path. */
+/**
+ * errno names that are a fact about the input, not a condition that passes:
+ * retrying the same command cannot help. Everything else (ENOSPC, EIO, EROFS,
+ * EACCES, EAGAIN, ...) is temporary: the admin can free space, remount, or
+ * run it as another user.
+ */
+const PERMANENT_ERRNOS: ReadonlySet<string> = new Set(['ENOTDIR', 'EISDIR', 'ELOOP', 'ENAMETOOLONG', 'EINVAL', 'EXDEV']);
+
+/** Wraps an fs failure as an E_IO error naming the object and path; temporary unless its errno says otherwise. */
 export function ioError(what: string, err: unknown): DjbError {
   if (err instanceof DjbError) return err;
-  return new DjbError('E_IO', `${what}: ${describeCause(err)}`, { cause: err });
+  const code = (err as { code?: unknown } | null)?.code;
+  const temporary = !(typeof code === 'string' && PERMANENT_ERRNOS.has(code));
+  return new DjbError('E_IO', `${what}: ${describeCause(err)}`, { cause: err, temporary });
 }

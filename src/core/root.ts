@@ -82,8 +82,16 @@ export class Root {
     return this.join('var/lib/djbpkg');
   }
 
-  /** Path as the target system will see it (ROOT stripped), for messages and boot lines. */
+  /**
+   * Path for messages: the real path on this host (`/tmp/r/etc/rc.local`
+   * under `--root /tmp/r`), so that what it names can be found and copied.
+   */
   display(p: string): string {
+    return p;
+  }
+
+  /** Path as the target system will see it (ROOT stripped), for manifests and boot lines. */
+  inRoot(p: string): string {
     if (this.isSystemRoot) return p;
     const rel = path.relative(this.dir, p);
     if (rel.startsWith('..') || path.isAbsolute(rel)) return p;
@@ -105,4 +113,10 @@ export function inside(base: string, rel: string): string {
     throw new DjbError('E_USAGE', `path ${rel} leaves ${base}`);
   }
   return full;
+}
+
+/** `s` quoted for a POSIX shell when it needs it (hints the user copies). */
+export function shellQuote(s: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }

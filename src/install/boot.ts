@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { chmod, chown, mkdir, readFile, rename, rm, rmdir, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
 import { exists } from '../core/fs.js';
+import * as fsx from '../posix/fsx.js';
+import type { Txn } from './txn.js';
 
 export const BOOT_MODES = ['auto', 'inittab', 'rclocal', 'systemd', 'none'] as const;
 export type BootRequest = (typeof BOOT_MODES)[number];
@@ -84,38 +86,49 @@ export interface FileBefore {
 }
 
 /** Writes `file{new}` with the old file's mode and owner (or `mode`), then renames it over `file`. */
-export async function replaceFile(file: string, data: string | Buffer, mode: number): Promise<FileBefore> {
+export async function replaceFile(file: string, data: string | Buffer, mode: number, txn?: Txn): Promise<FileBefore> {
   let before: FileBefore['before'];
   try {
-    const st = await stat(file);
+    const st = await lstat(file);
+    if (!st.isFile()) {
+      throw new DjbError('E_CONFLICT', `${file} is not a regular file (${st.isSymbolicLink() ? 'a symlink' : 'another kind of object'}); not writing through it`, {
+        hint: `replace ${file} by a regular file, or choose another --boot`,
+      });
+    }
     before = { data: await readFile(file), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
   } catch (err) {
+    if (err instanceof DjbError) throw err;
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(`unable to read ${file}`, err);
   }
+  await txn?.noteFile(file);
   await writeOver(file, data, before?.mode ?? mode, before);
   return { path: file, before };
 }
 
+/**
+ * Writes `file{new}` (created exclusively, never through a symlink; a stale
+ * one is removed first, and removing a symlink never touches its target),
+ * gives it `mode` and the owner, then renames it over `file`.
+ */
 async function writeOver(file: string, data: string | Buffer, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
   const tmp = `${file}{new}`;
   try {
-    await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
-    await writeFile(tmp, data, { mode });
-    await chmod(tmp, mode);
+    await fsx.unlinkIfPresent(tmp);
+    await fsx.writeNew(tmp, data, mode);
     if (owner) {
-      const st = await stat(tmp);
-      if (st.uid !== owner.uid || st.gid !== owner.gid) await chown(tmp, owner.uid, owner.gid);
+      const st = await lstat(tmp);
+      if (st.uid !== owner.uid || st.gid !== owner.gid) await fsx.chown(tmp, owner.uid, owner.gid);
     }
-    await rename(tmp, file);
+    await fsx.rename(tmp, file);
   } catch (err) {
-    await rm(tmp, { force: true });
+    await fsx.unlinkIfPresent(tmp).catch(() => {});
     throw ioError(`unable to replace ${file}`, err);
   }
 }
 
 export async function restoreFile(f: FileBefore): Promise<void> {
   if (f.before) await writeOver(f.path, f.before.data, f.before.mode, f.before);
-  else await unlink(f.path).catch(() => {});
+  else await fsx.unlinkIfPresent(f.path).catch(() => {});
 }
 
 export interface BootPlan {
@@ -211,11 +224,12 @@ export interface BootUndo {
   dirs: string[];
 }
 
-async function mkdirs(dir: string, made: string[]): Promise<void> {
+async function mkdirs(dir: string, made: string[], txn?: Txn): Promise<void> {
   if (await exists(dir)) return;
-  await mkdirs(path.dirname(dir), made);
+  await mkdirs(path.dirname(dir), made, txn);
   try {
-    await mkdir(dir, { mode: 0o755 });
+    await txn?.note({ op: 'mkdir', path: dir });
+    await fsx.mkdir(dir, 0o755);
   } catch (err) {
     throw ioError(`unable to create ${dir}`, err);
   }
@@ -226,9 +240,10 @@ async function mkdirs(dir: string, made: string[]): Promise<void> {
  * Adds the svscanboot hook the plan describes (caller holds the root lock).
  * Signals init / reloads systemd only when ROOT is `/`.
  */
-export async function applyBoot(root: Root, plan: BootPlan, undo: BootUndo): Promise<string[]> {
+export async function applyBoot(root: Root, plan: BootPlan, undo: BootUndo, txn?: Txn): Promise<string[]> {
   const notes = [...plan.notes];
   const { mode } = plan.choice;
+  notes.push(...(await removeOtherHooks(root, mode, undo, txn)));
   if (mode === 'none' || !plan.file) return notes;
   if (plan.status === 'hand-written') {
     notes.push(`${root.display(plan.file)} already starts svscanboot (written by hand); leaving it alone`);
@@ -240,15 +255,20 @@ export async function applyBoot(root: Root, plan: BootPlan, undo: BootUndo): Pro
   }
   if (mode === 'systemd') {
     const old = await readOrUndefined(plan.file);
-    await mkdirs(path.dirname(plan.file), undo.dirs);
-    if (old !== systemdUnitText()) undo.files.push(await replaceFile(plan.file, systemdUnitText(), 0o644));
+    await mkdirs(path.dirname(plan.file), undo.dirs, txn);
+    if (old !== systemdUnitText()) undo.files.push(await replaceFile(plan.file, systemdUnitText(), 0o644, txn));
     const wants = wantsPath(root);
     if (!(await exists(wants))) {
-      await mkdirs(path.dirname(wants), undo.dirs);
+      await mkdirs(path.dirname(wants), undo.dirs, txn);
       const tmp = `${wants}{new}`;
-      await rm(tmp, { force: true });
-      await symlink(`../${SYSTEMD_UNIT}`, tmp);
-      await rename(tmp, wants);
+      await txn?.note({ op: 'link', path: wants, before: null });
+      try {
+        await fsx.unlinkIfPresent(tmp);
+        await fsx.symlink(`../${SYSTEMD_UNIT}`, tmp);
+        await fsx.rename(tmp, wants);
+      } catch (err) {
+        throw ioError(`unable to make link ${wants}`, err);
+      }
       undo.links.push(wants);
     }
     notes.push(`installed ${root.display(plan.file)}, enabled in multi-user.target.wants`);
@@ -261,8 +281,8 @@ export async function applyBoot(root: Root, plan: BootPlan, undo: BootUndo): Pro
   const kind = mode === 'inittab' ? 'inittab' : 'rclocal';
   const edit = editBootText(await readOrUndefined(plan.file), plan.line!, kind);
   if (edit.status === 'added' || edit.status === 'updated') {
-    await mkdirs(path.dirname(plan.file), undo.dirs);
-    undo.files.push(await replaceFile(plan.file, edit.text, 0o755));
+    await mkdirs(path.dirname(plan.file), undo.dirs, txn);
+    undo.files.push(await replaceFile(plan.file, edit.text, 0o755, txn));
     notes.push(`${edit.status === 'added' ? 'added' : 'corrected'} svscanboot line in ${root.display(plan.file)}`);
   }
   if (mode === 'inittab' && root.isSystemRoot) {
@@ -274,23 +294,80 @@ export async function applyBoot(root: Root, plan: BootPlan, undo: BootUndo): Pro
 }
 
 export async function undoBoot(undo: BootUndo): Promise<void> {
-  for (const l of [...undo.links].reverse()) await unlink(l).catch(() => {});
+  for (const l of [...undo.links].reverse()) await fsx.unlinkIfPresent(l).catch(() => {});
   for (const f of [...undo.files].reverse()) await restoreFile(f);
-  for (const d of [...undo.dirs].reverse()) await rmdir(d).catch(() => {});
+  for (const d of [...undo.dirs].reverse()) await fsx.rmdir(d).catch(() => {});
 }
 
 /** Makes ROOT/service if missing; returns true if it made it. */
-export async function ensureServiceDir(root: Root): Promise<boolean> {
+export async function ensureServiceDir(root: Root, txn?: Txn): Promise<boolean> {
   if (await exists(root.serviceDir)) {
     const st = await stat(root.serviceDir).catch(() => undefined);
     if (!st?.isDirectory()) throw new DjbError('E_CONFLICT', `${root.display(root.serviceDir)} exists and is not a directory`);
     return false;
   }
   try {
-    await mkdir(root.serviceDir, { mode: 0o755 });
+    await txn?.note({ op: 'mkdir', path: root.serviceDir });
+    await fsx.mkdir(root.serviceDir, 0o755);
   } catch (err) {
     throw ioError(`unable to create ${root.serviceDir}`, err);
   }
   return true;
 }
 
+
+export function hasFence(text: string): boolean {
+  const lines = text.split('\n');
+  const b = lines.indexOf(FENCE_BEGIN);
+  return b >= 0 && lines.indexOf(FENCE_END, b) > b;
+}
+
+/** The text without djbpkg's fenced block(s); every other line is kept as it was. */
+export function removeFence(text: string): string {
+  const lines = text.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const end = lines[i] === FENCE_BEGIN ? lines.indexOf(FENCE_END, i) : -1;
+    if (end > i) i = end;
+    else out.push(lines[i]!);
+  }
+  return out.join('\n');
+}
+
+/** Where djbpkg's own hook is, by mode (hand-written lines are not djbpkg's). */
+export async function djbpkgHooks(root: Root): Promise<{ mode: BootMode; file: string }[]> {
+  const out: { mode: BootMode; file: string }[] = [];
+  for (const [mode, file] of [['inittab', root.inittab], ['rclocal', root.rcLocal]] as const) {
+    const text = await readOrUndefined(file).catch(() => undefined);
+    if (text !== undefined && hasFence(text)) out.push({ mode, file });
+  }
+  const unit = await readOrUndefined(unitPath(root)).catch(() => undefined);
+  if (unit !== undefined && unit.startsWith(UNIT_MARKER)) out.push({ mode: 'systemd', file: unitPath(root) });
+  return out;
+}
+
+/**
+ * Takes djbpkg's hook out of every place but `keep` (all of them for `none`),
+ * so that a different --boot moves the hook instead of adding a second one.
+ */
+export async function removeOtherHooks(root: Root, keep: BootMode, undo: BootUndo, txn?: Txn): Promise<string[]> {
+  const notes: string[] = [];
+  for (const h of await djbpkgHooks(root)) {
+    if (h.mode === keep) continue;
+    if (h.mode === 'systemd') {
+      const wants = wantsPath(root);
+      const st = await lstat(wants).catch(() => undefined);
+      if (st?.isSymbolicLink()) {
+        await txn?.note({ op: 'link', path: wants, before: `../${SYSTEMD_UNIT}` });
+        await fsx.unlinkIfPresent(wants);
+      }
+      await txn?.noteFile(h.file);
+      await fsx.unlinkIfPresent(h.file);
+    } else {
+      const text = await readFile(h.file, 'utf8');
+      undo.files.push(await replaceFile(h.file, removeFence(text), 0o644, txn));
+    }
+    notes.push(`moved the svscanboot hook: removed djbpkg's ${h.mode} hook from ${root.display(h.file)}`);
+  }
+  return notes;
+}

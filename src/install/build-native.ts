@@ -221,12 +221,12 @@ export async function buildNative(input: NativeBuildInput): Promise<NativeBuildR
   await setFirstLine(path.join(srcDir, 'conf-ld'), choice.ld);
   const home = path.join(root.categoryDir(input.category), input.name);
   if (!slash) {
-    await setFirstLine(path.join(tree, 'conf-home'), root.display(home));
-    notes.push(`conf-home: ${root.display(home)} (the version-less link, so paths written by the programs survive upgrades)`);
+    await setFirstLine(path.join(tree, 'conf-home'), root.inRoot(home));
+    notes.push(`conf-home: ${root.inRoot(home)} (the version-less link, so paths written by the programs survive upgrades)`);
   } else {
     try {
       await mkdir(buildDir, { recursive: true });
-      await writeFile(path.join(buildDir, 'home'), `${root.display(path.join(root.categoryDir(input.category), `${input.name}-${input.version}`))}\n`, { mode: 0o644 });
+      await writeFile(path.join(buildDir, 'home'), `${root.inRoot(path.join(root.categoryDir(input.category), `${input.name}-${input.version}`))}\n`, { mode: 0o644 });
       // Relative, unlike package/compile's absolute link: the tree is built in staging and then renamed.
       await symlink('../src', path.join(buildDir, 'src'));
       for (const n of (await readdir(srcDir)).sort()) await symlink(`src/${n}`, path.join(buildDir, n));

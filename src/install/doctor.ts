@@ -1,7 +1,9 @@
 import { constants } from 'node:fs';
 import { access, lstat, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { shellQuote } from '../core/root.js';
 import type { Root } from '../core/root.js';
+import { txnDir } from './txn.js';
 import { SYSTEMD_UNIT } from './boot.js';
 import { listInstalled } from './installed.js';
 import { MANIFEST_FILE, parseManifest } from './manifest.js';
@@ -80,11 +82,25 @@ async function linksResolve(root: Root): Promise<DoctorCheck> {
     try {
       await stat(root.join(l.path));
     } catch {
-      broken.push(l.path);
+      broken.push(root.display(root.join(l.path)));
     }
   }
-  const pkgs = [...new Set(links.filter((l) => broken.includes(l.path)).map((l) => l.pkg))];
-  if (broken.length === 0 && unreadable.length === 0) return { check: 'links', ok: true, detail: `all ${links.length} /command and /usr/local/bin links of installed packages resolve` };
+  const pkgs = [...new Set(links.filter((l) => broken.includes(root.display(root.join(l.path)))).map((l) => l.pkg))];
+  // Links nobody recorded can dangle too (a package tree gone under its links).
+  for (const dir of [root.commandDir, root.usrLocalBin]) {
+    for (const n of await readdir(dir).catch(() => [] as string[])) {
+      const p = path.join(dir, n);
+      const st = await lstat(p).catch(() => undefined);
+      if (!st?.isSymbolicLink()) continue;
+      if ((await stat(p).catch(() => undefined)) === undefined && !broken.includes(root.display(p))) broken.push(root.display(p));
+    }
+  }
+  if (broken.length === 0 && unreadable.length === 0) {
+    if ((await listInstalled(root)).length === 0) {
+      return { check: 'links', ok: false, detail: `nothing is installed under ${root.display(root.packageDir)}: no links to check`, fix: 'djbpkg install daemontools' };
+    }
+    return { check: 'links', ok: true, detail: `${links.length} /command and /usr/local/bin link${links.length === 1 ? '' : 's'} of installed packages resolve` };
+  }
   const parts = [];
   if (broken.length) parts.push(`missing or dangling: ${broken.join(' ')}`);
   if (unreadable.length) parts.push(`unreadable manifest: ${unreadable.join(' ')}`);
@@ -112,7 +128,10 @@ async function commandFiles(root: Root): Promise<DoctorCheck> {
       }
     }
   }
-  if (bad.length === 0) return { check: 'commands', ok: true, detail: `all ${count} command files of installed packages exist and are executable` };
+  if (bad.length === 0 && count === 0) {
+    return { check: 'commands', ok: false, detail: `no command file of an installed package under ${root.display(root.packageDir)}`, fix: 'djbpkg install daemontools' };
+  }
+  if (bad.length === 0) return { check: 'commands', ok: true, detail: `${count} command file${count === 1 ? '' : 's'} of installed packages exist and are executable` };
   return { check: 'commands', ok: false, detail: `not an executable file: ${bad.join(' ')}`, fix: `run djbpkg verify ${pkgs.join(' ')} to see what changed, then djbpkg install again` };
 }
 
@@ -144,7 +163,18 @@ async function bootLine(root: Root): Promise<DoctorCheck> {
     found.push(root.display(unit));
     total++;
   }
+  const chosen = (await listInstalled(root)).flatMap((p) => p.versions.filter((v) => v.current && v.boot !== undefined).map((v) => v.boot));
+  const svscanboot = path.join(root.commandDir, 'svscanboot');
+  if (total >= 1 && (await stat(svscanboot).catch(() => undefined)) === undefined) {
+    return {
+      check: 'boot-line',
+      ok: false,
+      detail: `the boot hook in ${found.join(', ')} starts ${root.display(svscanboot)}, which is missing`,
+      fix: `djbpkg install daemontools, or take the hook away: djbpkg remove daemontools --purge --root ${shellQuote(root.dir)} (or delete the line by hand)`,
+    };
+  }
   if (total === 1) return { check: 'boot-line', ok: true, detail: `svscanboot is started at boot exactly once: ${found.join('')}` };
+  if (total === 0 && chosen.includes('none')) return { check: 'boot-line', ok: true, detail: 'no svscanboot boot hook, as --boot none chose (djbpkg boot starts it by hand)' };
   if (total === 0) {
     return {
       check: 'boot-line',
@@ -183,7 +213,7 @@ async function svscanRunning(root: Root): Promise<DoctorCheck> {
     check: 'svscan',
     ok: false,
     detail: rec ? `svscan recorded by djbpkg boot (pid ${rec.pid}) is no longer running` : `svscan is not running for ${root.dir}`,
-    fix: root.isSystemRoot ? 'run djbpkg boot (or reboot)' : `run djbpkg boot --root ${root.dir}`,
+    fix: root.isSystemRoot ? 'run djbpkg boot (or reboot)' : `run djbpkg boot --root ${shellQuote(root.dir)}`,
   };
 }
 
@@ -234,6 +264,26 @@ async function nodeFound(root: Root): Promise<DoctorCheck> {
   };
 }
 
+/** What an interrupted transaction leaves: its journal, staging dirs, removal asides, `{new}` names. */
+async function leftovers(root: Root): Promise<DoctorCheck> {
+  const found: string[] = [];
+  if ((await lstat(txnDir(root)).catch(() => undefined)) !== undefined) found.push(root.display(txnDir(root)));
+  const dirs = [root.commandDir, root.usrLocalBin, root.etcDir, path.join(root.systemdSystemDir, 'multi-user.target.wants'), root.systemdSystemDir, root.packageDir];
+  for (const cat of await readdir(root.packageDir).catch(() => [] as string[])) dirs.push(path.join(root.packageDir, cat));
+  for (const d of dirs) {
+    for (const n of await readdir(d).catch(() => [] as string[])) {
+      if (/\.staging-|\.removing$|\{new\}$|\{djbpkg-old\}$/.test(n)) found.push(root.display(path.join(d, n)));
+    }
+  }
+  if (found.length === 0) return { check: 'leftovers', ok: true, detail: 'no interrupted transaction and nothing it left behind' };
+  return {
+    check: 'leftovers',
+    ok: false,
+    detail: `left by an interrupted run: ${found.join(' ')}`,
+    fix: `any djbpkg command that may write recovers it (djbpkg install or remove --root ${shellQuote(root.dir)}); remove what remains by hand`,
+  };
+}
+
 /** Every check, in a fixed order. */
 export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
   const { root } = input;
@@ -246,5 +296,6 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
     await svscanRunning(root),
     await commandOnPath(root, input.pathEnv),
     await nodeFound(root),
+    await leftovers(root),
   ];
 }

@@ -187,6 +187,9 @@ export async function extractArchive(archive: string, scan: ArchiveScan, besideD
   } catch (err) {
     await rm(stagingDir, { recursive: true, force: true });
     if (err instanceof DjbError) throw err;
+    // A full disk or an I/O error while writing is the disk's condition, not the archive's.
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) throw ioError(`unable to unpack ${archive} into ${stagingDir}`, err);
     throw new DjbError('E_ARCHIVE', `unable to unpack ${archive}: ${(err as Error).message}`, { cause: err });
   }
   return { stagingDir, tree: path.join(stagingDir, scan.top) };

@@ -1,4 +1,6 @@
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { checkpoint } from '../posix/fsx.js';
 import path from 'node:path';
 import { DjbError, describeCause } from '../core/errors.js';
 import type { Output } from '../core/io.js';
@@ -72,20 +74,30 @@ export async function fetchDistfile(recipe: ResolvedRecipe, opts: FetchOptions):
     source,
   });
 
+  // The cache entry and the .part file are ours: a symlink there was planted,
+  // and following it would overwrite (or create) whatever it names.
+  await refuseSymlink(dest);
+  await refuseSymlink(part);
+  let deleted: string | undefined;
   if (await isFile(dest)) {
     const report = await verifyFile(dest, recipe);
     if (report.ok) return result(report.actual, 'cache');
     await removeFile(dest);
-    const bad = report.checks.filter((c) => !c.ok).map((c) => c.label).join(', ');
-    log(`cached ${dest} does not match the recipe (${bad}); deleted it, fetching again`);
+    deleted = report.checks.filter((c) => !c.ok).map((c) => c.label).join(', ');
+    if (!opts.offline) log(`cached ${dest} does not match the recipe (${deleted}); deleted it, fetching again`);
   }
   if (opts.offline) {
+    if (deleted !== undefined) {
+      throw new DjbError('E_OFFLINE', `the cached ${dest} did not match the recipe (${deleted}) and was removed; --offline forbids fetching it again`, {
+        hint: `run the same command without --offline to download it again, or copy a good ${recipe.distfile} to ${dest}`,
+      });
+    }
     throw new DjbError('E_OFFLINE', `${recipe.distfile} is not in the download cache ${dir} and --offline forbids fetching it`, {
       hint: `fetch it once without --offline, or copy it to ${dest}`,
     });
   }
   try {
-    await mkdir(dir, { recursive: true });
+    await mkdirs(dir);
   } catch (err) {
     throw new DjbError('E_IO', `unable to create ${dir}: ${describeCause(err)}`, { cause: err });
   }
@@ -190,15 +202,25 @@ async function attempt(
   }
   let fh;
   try {
-    fh = await open(part, resumed ? 'a' : 'w', 0o644);
+    // A fresh .part is created exclusively and never through a symlink; a
+    // resumed one is opened without following one.
+    if (!resumed) await removeFile(part);
+    fh = await open(
+      part,
+      resumed ? constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW : constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o644,
+    );
+    await fh.chmod(0o644);
   } catch (err) {
     res.discard();
+    await fh?.close().catch(() => {});
     throw new DjbError('E_IO', `unable to open ${part}: ${describeCause(err)}`, { cause: err });
   }
   const progress = startProgress(opts.progress, recipe.distfile, recipe.size ?? total, opts.now ?? Date.now);
   progress.update(digest.size);
   try {
     for await (const chunk of res.chunks()) {
+      checkpoint();
       digest.update(chunk);
       if (recipe.size !== undefined && digest.size > recipe.size) {
         res.discard();
@@ -240,6 +262,20 @@ async function attempt(
   return { digests, ok: checkDigests(digests, recipe).every((c) => c.ok), resumed };
 }
 
+async function refuseSymlink(p: string): Promise<void> {
+  let st;
+  try {
+    st = await lstat(p);
+  } catch {
+    return;
+  }
+  if (st.isSymbolicLink() || !st.isFile()) {
+    throw new DjbError('E_CONFLICT', `${p} is ${st.isSymbolicLink() ? 'a symlink' : 'not a regular file'}; not reading or writing through it`, {
+      hint: `remove ${p}; djbpkg puts only regular files in its download cache`,
+    });
+  }
+}
+
 async function isFile(p: string): Promise<boolean> {
   try {
     return (await stat(p)).isFile();
@@ -250,7 +286,7 @@ async function isFile(p: string): Promise<boolean> {
 
 async function sizeOf(p: string): Promise<number> {
   try {
-    const s = await stat(p);
+    const s = await lstat(p);
     return s.isFile() ? s.size : 0;
   } catch {
     return 0;
@@ -264,5 +300,21 @@ async function removeFile(p: string): Promise<void> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new DjbError('E_IO', `unable to remove ${p}: ${describeCause(err)}`, { cause: err });
     }
+  }
+}
+
+/** mkdir -p one level at a time, so that the error names the real cause (EROFS, EACCES), not ENOENT. */
+async function mkdirs(dir: string): Promise<void> {
+  try {
+    await lstat(dir);
+    return;
+  } catch {
+    /* make it */
+  }
+  await mkdirs(path.dirname(dir));
+  try {
+    await mkdir(dir, { mode: 0o755 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }

@@ -14,8 +14,8 @@ export { MANIFEST_FILE, findInstalled, formatManifest, parseManifest, scanTree, 
 export type { ManifestEntry, VerifyResult } from './manifest.js';
 export { INSTALL_STAGES, install, runPipeline } from './pipeline.js';
 export type { InstallContext, PipelineResult, Stage, StageReport } from './pipeline.js';
-export { choosePatches } from './plan.js';
-export type { FetchedDistfile, InstallDeps, InstallOptions, InstallReport, PatchSetResult, RecipeForInstall } from './plan.js';
+export { choosePatches, keepChoices } from './plan.js';
+export type { KeptChoices, Recorded, FetchedDistfile, InstallDeps, InstallOptions, InstallReport, PatchSetResult, RecipeForInstall } from './plan.js';
 export { runDoctor } from './doctor.js';
 export type { DoctorCheck, DoctorInput } from './doctor.js';
 export { compareVersions, findPackage, listInstalled, requirePackage, splitVersionDir } from './installed.js';

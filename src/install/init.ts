@@ -1,8 +1,10 @@
-import { chmod, mkdir, rmdir, stat, symlink, unlink } from 'node:fs/promises';
+import { stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
 import { exists } from '../core/fs.js';
+import * as fsx from '../posix/fsx.js';
+import type { Txn } from './txn.js';
 
 /** Mode of /package: sticky, writable only by its owner, as slashpackage asks. */
 export const PACKAGE_MODE = 0o1755;
@@ -64,12 +66,12 @@ export async function planConventionalDirs(root: Root): Promise<InitStep[]> {
 }
 
 /** Creates every missing parent of `dir` and `dir` itself, recording each one made. */
-export async function mkdirRecorded(dir: string, mode: number, made: Made[]): Promise<void> {
+export async function mkdirRecorded(dir: string, mode: number, made: Made[], txn?: Txn): Promise<void> {
   if (await exists(dir)) return;
-  await mkdirRecorded(path.dirname(dir), 0o755, made);
+  await mkdirRecorded(path.dirname(dir), 0o755, made, txn);
   try {
-    await mkdir(dir, { mode });
-    await chmod(dir, mode);
+    await txn?.note({ op: 'mkdir', path: dir });
+    await fsx.mkdir(dir, mode);
   } catch (err) {
     throw ioError(`unable to create ${dir}`, err);
   }
@@ -77,9 +79,9 @@ export async function mkdirRecorded(dir: string, mode: number, made: Made[]): Pr
 }
 
 /** Carries out init steps; returns what was made (for undo). */
-export async function applyInitSteps(steps: readonly InitStep[], made: Made[] = []): Promise<Made[]> {
+export async function applyInitSteps(steps: readonly InitStep[], made: Made[] = [], txn?: Txn): Promise<Made[]> {
   for (const s of steps) {
-    if (s.action === 'mkdir') await mkdirRecorded(s.path, s.mode ?? 0o755, made);
+    if (s.action === 'mkdir') await mkdirRecorded(s.path, s.mode ?? 0o755, made, txn);
     else if (s.action === 'symlink' && s.target !== undefined) {
       await mkdirRecorded(path.dirname(s.path), 0o755, made);
       try {
@@ -96,7 +98,7 @@ export async function applyInitSteps(steps: readonly InitStep[], made: Made[] = 
 /** Removes, newest first, what applyInitSteps made. */
 export async function undoMade(made: readonly Made[]): Promise<void> {
   for (const m of [...made].reverse()) {
-    if (m.kind === 'link') await unlink(m.path).catch(() => {});
-    else await rmdir(m.path).catch(() => {});
+    if (m.kind === 'link') await fsx.unlinkIfPresent(m.path).catch(() => {});
+    else await fsx.rmdir(m.path).catch(() => {});
   }
 }

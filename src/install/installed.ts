@@ -16,10 +16,42 @@ export interface InstalledVersion {
   current: boolean;
   /** Patch sets recorded in PACKAGE/package/patches at install time. */
   patches: string[];
-  /** `ts` when the commands are wrappers of the TypeScript runtime, `native` when package/build says so, `unknown` otherwise. */
+  /** The build recorded at install time (or, for older installs, `ts` when the commands are wrappers of the TypeScript runtime, `unknown` otherwise). */
   build: string;
+  /** The boot method recorded at install time, if recorded. */
+  boot: string | undefined;
   /** Requirements recorded in PACKAGE/package/requires at install time. */
   requires: string[];
+}
+
+/** What the admin chose at install time, kept in the package so that a reinstall keeps it. */
+export const CHOICES_FILE = 'package/choices';
+
+export interface Choices {
+  patches: string[];
+  build: string;
+  boot: string;
+}
+
+export function formatChoices(c: Choices): string {
+  return `patches ${c.patches.join(' ')}\nbuild ${c.build}\nboot ${c.boot}\n`.replace(/patches \n/, 'patches\n');
+}
+
+export async function readChoices(dir: string): Promise<Partial<Choices>> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, CHOICES_FILE), 'utf8');
+  } catch {
+    return {};
+  }
+  const out: Partial<Choices> = {};
+  for (const line of text.split('\n')) {
+    const [key, ...rest] = line.trim().split(/\s+/);
+    if (key === 'patches') out.patches = rest.filter(Boolean);
+    else if (key === 'build' && rest[0]) out.build = rest[0];
+    else if (key === 'boot' && rest[0]) out.boot = rest[0];
+  }
+  return out;
 }
 
 export interface InstalledPackage {
@@ -135,7 +167,16 @@ async function categoryPackages(root: Root, category: string): Promise<Installed
     const vs: InstalledVersion[] = [];
     for (const version of versions.sort(compareVersions)) {
       const dir = path.join(catDir, `${name}-${version}`);
-      vs.push({ version, dir, current: version === current, patches: await readLines(path.join(dir, 'package', 'patches')), build: await detectBuild(dir), requires: await readLines(path.join(dir, 'package', 'requires')) });
+      const chosen = await readChoices(dir);
+      vs.push({
+        version,
+        dir,
+        current: version === current,
+        patches: await readLines(path.join(dir, 'package', 'patches')),
+        build: chosen.build ?? (await detectBuild(dir)),
+        boot: chosen.boot,
+        requires: await readLines(path.join(dir, 'package', 'requires')),
+      });
     }
     out.push({ category, name, current, link, versions: vs });
   }

@@ -1,9 +1,11 @@
-import { lstat, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { lstat, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
+import * as fsx from '../posix/fsx.js';
 import { mkdirRecorded } from './init.js';
 import type { Made } from './init.js';
+import type { Txn } from './txn.js';
 
 /** One symlink the layout wants: `path` (absolute, under ROOT) -> `target` (relative). */
 export interface WantedLink {
@@ -122,11 +124,12 @@ export type LinkUndo =
   | { path: string; before: 'link'; target: string }
   | { path: string; before: 'moved'; aside: string };
 
+/** `linkPath{new}` -> target, renamed over linkPath; a stale `{new}` (from a killed run) is removed first. */
 async function swapLink(linkPath: string, target: string): Promise<void> {
   const tmp = `${linkPath}{new}`;
-  await rm(tmp, { force: true });
-  await symlink(target, tmp);
-  await rename(tmp, linkPath);
+  await fsx.unlinkIfPresent(tmp);
+  await fsx.symlink(target, tmp);
+  await fsx.rename(tmp, linkPath);
 }
 
 /**
@@ -134,18 +137,24 @@ async function swapLink(linkPath: string, target: string): Promise<void> {
  * (only reached with --force) is first moved aside to `NAME{djbpkg-old}`.
  * Returns undefined when the link was already right.
  */
-export async function applyLink(link: WantedLink, madeDirs: Made[] = []): Promise<LinkUndo | undefined> {
+export async function applyLink(link: WantedLink, madeDirs: Made[] = [], txn?: Txn): Promise<LinkUndo | undefined> {
   const s = await inspectLink(link);
   if (s.state === 'same') return undefined;
-  await mkdirRecorded(path.dirname(link.path), 0o755, madeDirs);
+  await mkdirRecorded(path.dirname(link.path), 0o755, madeDirs, txn);
   try {
     let undo: LinkUndo;
-    if (s.state === 'absent') undo = { path: link.path, before: 'absent' };
-    else if (s.state === 'ours') undo = { path: link.path, before: 'link', target: s.target };
-    else {
+    if (s.state === 'absent') {
+      undo = { path: link.path, before: 'absent' };
+      await txn?.note({ op: 'link', path: link.path, before: null });
+    } else if (s.state === 'ours') {
+      undo = { path: link.path, before: 'link', target: s.target };
+      await txn?.note({ op: 'link', path: link.path, before: s.target });
+    } else {
       const aside = `${link.path}{djbpkg-old}`;
-      await rm(aside, { recursive: true, force: true });
-      await rename(link.path, aside);
+      await txn?.note({ op: 'moved', path: link.path, aside });
+      await txn?.note({ op: 'link', path: link.path, before: null });
+      await fsx.rmTree(aside);
+      await fsx.rename(link.path, aside);
       undo = { path: link.path, before: 'moved', aside };
     }
     await swapLink(link.path, link.target);
@@ -156,50 +165,56 @@ export async function applyLink(link: WantedLink, madeDirs: Made[] = []): Promis
 }
 
 export async function undoLink(u: LinkUndo): Promise<void> {
-  if (u.before === 'absent') await unlink(u.path).catch(() => {});
+  await fsx.unlinkIfPresent(`${u.path}{new}`);
+  if (u.before === 'absent') await fsx.unlinkIfPresent(u.path);
   else if (u.before === 'link') await swapLink(u.path, u.target);
   else {
-    await rm(u.path, { force: true });
-    await rename(u.aside, u.path);
+    await fsx.unlinkIfPresent(u.path);
+    await fsx.rename(u.aside, u.path);
   }
 }
 
 /** After success: drop what --force moved aside. */
 export async function commitLink(u: LinkUndo): Promise<void> {
-  if (u.before === 'moved') await rm(u.aside, { recursive: true, force: true });
+  if (u.before === 'moved') await fsx.rmTree(u.aside);
 }
 
 export interface TreeSwap {
   finalDir: string;
   /** Where the staged tree was before it moved in. */
   stagedTree: string;
-  /** Where the previous tree was moved, if there was one. */
+  /** Where the previous tree is after the exchange (the staged tree's old place), if there was one. */
   previous: string | undefined;
 }
 
 /**
- * Moves the staged tree into `finalDir`. An existing tree is first renamed
- * aside (kept until commit), then the staged one renamed in.
+ * Moves the staged tree into `finalDir` in one atomic step: an existing tree
+ * is exchanged with the staged one (renameat2 RENAME_EXCHANGE), so that at
+ * every instant `finalDir` is a complete tree and the links into it resolve;
+ * the old tree then sits where the staged one was, until commit removes it.
+ * The journal records the staged tree's inode first, so that recovery can
+ * tell whether the exchange happened.
  */
-export async function installTree(stagedTree: string, finalDir: string, asideDir: string): Promise<TreeSwap> {
+export async function installTree(stagedTree: string, finalDir: string, txn?: Txn): Promise<TreeSwap> {
   let previous: string | undefined;
   try {
     await lstat(finalDir);
-    previous = path.join(asideDir, 'previous');
+    previous = stagedTree;
   } catch {
     previous = undefined;
   }
   try {
-    if (previous) await rename(finalDir, previous);
-    await rename(stagedTree, finalDir);
+    const ino = (await stat(stagedTree)).ino;
+    await txn?.note({ op: 'tree', final: finalDir, staged: stagedTree, ino, previous: previous !== undefined });
+    if (previous) await fsx.exchange(stagedTree, finalDir);
+    else await fsx.renameNoReplace(stagedTree, finalDir);
   } catch (err) {
-    if (previous) await rename(previous, finalDir).catch(() => {});
     throw ioError(`unable to move ${stagedTree} to ${finalDir}`, err);
   }
   return { finalDir, stagedTree, previous };
 }
 
 export async function undoTree(s: TreeSwap): Promise<void> {
-  await rename(s.finalDir, s.stagedTree);
-  if (s.previous) await rename(s.previous, s.finalDir);
+  if (s.previous) await fsx.exchange(s.stagedTree, s.finalDir);
+  else await fsx.rename(s.finalDir, s.stagedTree);
 }

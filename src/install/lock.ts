@@ -1,9 +1,11 @@
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
+import { assertInsideRoot } from '../core/fs.js';
 import { LOCK_UN, flock, tryLockExclusive } from '../posix/index.js';
+import { recoverJournal } from './txn.js';
 
 /** How long `install` waits for another install on the same root by default. */
 export const DEFAULT_LOCK_WAIT_MS = 30_000;
@@ -25,12 +27,21 @@ export interface HeldLock {
  */
 export async function lockRoot(root: Root, waitMs = DEFAULT_LOCK_WAIT_MS, now: () => number = Date.now): Promise<HeldLock> {
   const file = rootLockPath(root);
+  await assertInsideRoot(root, [root.stateDir]);
   let fd: number;
   try {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
-    fd = openSync(file, 'a', 0o644);
+    mkdirsSync(path.dirname(file));
+    // Never through a symlink: a planted link must not make us create or open its target.
+    fd = openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new DjbError('E_CONFLICT', `unable to open lock ${file}: it is a symlink`, { hint: `remove ${file}; djbpkg makes it itself` });
+    }
     throw ioError(`unable to open lock ${file}`, err);
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new DjbError('E_CONFLICT', `unable to use lock ${file}: not a regular file`);
   }
   const deadline = now() + waitMs;
   for (;;) {
@@ -63,4 +74,39 @@ export async function lockRoot(root: Root, waitMs = DEFAULT_LOCK_WAIT_MS, now: (
       }
     },
   };
+}
+
+/**
+ * Takes the root lock, then recovers a transaction a killed run left behind
+ * (its journal), so that the caller starts from a consistent root.
+ */
+export async function lockAndRecover(
+  root: Root,
+  waitMs: number,
+  now: () => number,
+  log: (line: string) => void,
+): Promise<HeldLock> {
+  const lock = await lockRoot(root, waitMs, now);
+  try {
+    const r = await recoverJournal(root);
+    if (r) log(`recovered an interrupted ${r.kind} of ${r.what}: ${r.outcome}`);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  return lock;
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdir reports ENOENT where
+ * the real cause is EROFS or EACCES, and the admin needs the real cause.
+ */
+function mkdirsSync(dir: string): void {
+  if (existsSync(dir)) return;
+  mkdirsSync(path.dirname(dir));
+  try {
+    mkdirSync(dir, 0o755);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }

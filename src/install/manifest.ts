@@ -91,7 +91,7 @@ export async function verifyManifest(root: Root, packageDir: string, entries: re
   const missing: string[] = [];
   for (const e of entries) {
     const full = e.kind === 'rootlink' ? root.join(e.path) : path.join(packageDir, e.path);
-    const shown = e.kind === 'rootlink' ? e.path : root.display(full);
+    const shown = e.kind === 'rootlink' ? e.path : root.inRoot(full);
     let st;
     try {
       st = await lstat(full);

@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
-import { applyBoot, ensureServiceDir, planBoot, undoBoot } from './boot.js';
-import type { BootPlan, BootUndo } from './boot.js';
+import { assertInsideRoot } from '../core/fs.js';
+import * as fsx from '../posix/fsx.js';
+import { Txn } from './txn.js';
+import type { TxnRecord } from './txn.js';
+import { applyBoot, chooseBoot, djbpkgHooks, ensureServiceDir, planBoot, undoBoot } from './boot.js';
+import type { BootMode, BootPlan, BootUndo } from './boot.js';
+import { CHOICES_FILE, formatChoices } from './installed.js';
 import { buildTs, splitCommands } from './build.js';
 import type { CommandSplit } from './build.js';
 import { buildNative } from './build-native.js';
@@ -68,7 +73,11 @@ export interface PipelineResult {
  * included) is undone in reverse order, then the error is rethrown. With
  * `dryRun` only the plans run; each plan line is printed as `would …` (`note: …` lines as they are).
  */
-export async function runPipeline<C>(stages: readonly Stage<C>[], ctx: C, opts: { dryRun: boolean; log: (stage: string, line: string) => void }): Promise<PipelineResult> {
+export async function runPipeline<C>(
+  stages: readonly Stage<C>[],
+  ctx: C,
+  opts: { dryRun: boolean; log: (stage: string, line: string) => void; txn?: Txn },
+): Promise<PipelineResult> {
   const reports: PipelineResult['reports'] = [];
   if (opts.dryRun) {
     for (const s of stages) for (const line of await s.plan(ctx)) opts.log(s.name, line.startsWith('note: ') ? line : `would ${line}`);
@@ -78,9 +87,19 @@ export async function runPipeline<C>(stages: readonly Stage<C>[], ctx: C, opts: 
   try {
     for (const s of stages) {
       begun.push(s);
-      const report = await s.run(ctx);
+      let report: StageReport;
+      try {
+        report = await s.run(ctx);
+      } catch (err) {
+        throw ioError(`${s.name} stage failed`, err);
+      }
       for (const line of report.notes) opts.log(s.name, line);
       reports.push({ stage: s.name, report });
+    }
+    try {
+      await opts.txn?.commit();
+    } catch (err) {
+      throw ioError('commit failed', err);
     }
   } catch (err) {
     for (const s of begun.reverse()) {
@@ -90,6 +109,13 @@ export async function runPipeline<C>(stages: readonly Stage<C>[], ctx: C, opts: 
         opts.log(s.name, `warning: undo failed: ${(undoErr as Error).message}`);
       }
     }
+    // The journal's rollback catches whatever a stage's own undo could not
+    // (it is idempotent); if it fails too, the journal stays for the next run.
+    try {
+      await opts.txn?.rollback();
+    } catch (rbErr) {
+      opts.log('rollback', `warning: ${(rbErr as Error).message}; the next djbpkg command on this root finishes it`);
+    }
     throw err;
   }
   for (const s of stages) {
@@ -98,6 +124,11 @@ export async function runPipeline<C>(stages: readonly Stage<C>[], ctx: C, opts: 
     } catch (err) {
       opts.log(s.name, `warning: cleanup failed: ${(err as Error).message}`);
     }
+  }
+  try {
+    await opts.txn?.end();
+  } catch (err) {
+    opts.log('commit', `warning: ${(err as Error).message}; the next djbpkg command on this root finishes it`);
   }
   return { changed: reports.some((r) => r.report.changed), reports };
 }
@@ -127,6 +158,10 @@ export interface InstallContext {
   serviceMade: boolean;
   bootPlan?: BootPlan;
   bootUndo: BootUndo;
+  /** The journal of this install (absent for --dry-run). */
+  txn?: Txn;
+  /** The boot method --boot resolves to on this root, recorded with the package. */
+  bootMode: BootMode;
   native?: NativeBuildResult;
 }
 
@@ -188,7 +223,7 @@ async function staleLinks(ctx: InstallContext): Promise<{ path: string; target: 
 function rootLinkEntries(ctx: InstallContext): ManifestEntry[] {
   return need(ctx.links, 'links')
     .filter((l) => path.dirname(l.path) !== ctx.root.categoryDir(ctx.recipe.category))
-    .map((l) => ({ kind: 'rootlink' as const, path: ctx.root.display(l.path), target: l.target }));
+    .map((l) => ({ kind: 'rootlink' as const, path: ctx.root.inRoot(l.path), target: l.target }));
 }
 
 /** True when `dir` holds a tree whose manifest text is `text` and which still matches it. */
@@ -262,8 +297,8 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     name: 'package-home',
     async run(ctx) {
       const steps = await planPackageHome(ctx.root);
-      await applyInitSteps(steps, ctx.made);
-      await mkdirRecorded(ctx.root.categoryDir(ctx.recipe.category), 0o755, ctx.made);
+      await applyInitSteps(steps, ctx.made, ctx.txn);
+      await mkdirRecorded(ctx.root.categoryDir(ctx.recipe.category), 0o755, ctx.made, ctx.txn);
       return { changed: ctx.made.length > 0, notes: steps.map((s) => (s.action === 'exists' ? s.detail : `${s.detail}: done`)) };
     },
     async undo(ctx) {
@@ -277,14 +312,17 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     name: 'extract',
     async run(ctx) {
       const label = versionDirName(ctx.recipe);
+      const catDir = ctx.root.categoryDir(ctx.recipe.category);
+      await ctx.txn?.note({ op: 'staging', dir: catDir, label });
+      fsx.step('extract', catDir);
       ctx.staged = await extractArchive(need(ctx.distfile, 'distfile'), need(ctx.scan, 'scan'), ctx.root.categoryDir(ctx.recipe.category), label);
       return { changed: false, notes: [`unpacked into ${ctx.root.display(ctx.staged.stagingDir)}`] };
     },
     async undo(ctx) {
-      if (ctx.staged) await rm(ctx.staged.stagingDir, { recursive: true, force: true });
+      if (ctx.staged) await fsx.rmTree(ctx.staged.stagingDir);
     },
     async commit(ctx) {
-      if (ctx.staged) await rm(ctx.staged.stagingDir, { recursive: true, force: true });
+      if (ctx.staged) await fsx.rmTree(ctx.staged.stagingDir);
     },
     async plan(ctx) {
       return [`unpack ${ctx.recipe.distfile} into a staging directory in ${ctx.root.display(ctx.root.categoryDir(ctx.recipe.category))}`];
@@ -295,6 +333,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     async run(ctx) {
       const tree = need(ctx.staged, 'staging').tree;
       const notes: string[] = [];
+      fsx.step('patch', tree);
       if (ctx.sets.length) {
         const results = await ctx.deps.applyPatchSets(tree, ctx.sets);
         for (const r of results) notes.push(r.status === 'applied' ? `applied ${r.name}` : `${r.name} is already applied in the source; skipped`);
@@ -303,8 +342,9 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
       try {
         if (isClassic(ctx.recipe)) await mkdir(path.join(tree, 'package'), { recursive: true });
         await writeFile(path.join(tree, 'package', 'patches'), ctx.patchesApplied.map((n) => n + '\n').join(''), { mode: 0o644 });
+        await writeFile(path.join(tree, CHOICES_FILE), formatChoices({ patches: ctx.patchesApplied, build: ctx.opts.build, boot: ctx.bootMode }), { mode: 0o644 });
       } catch (err) {
-        throw ioError(`unable to write ${path.join(tree, 'package', 'patches')}`, err);
+        throw ioError(`unable to write ${path.join(tree, 'package')}`, err);
       }
       return { changed: false, notes };
     },
@@ -316,6 +356,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     name: 'build',
     async run(ctx) {
       const split = need(ctx.split, 'commands');
+      fsx.step('build', need(ctx.staged, 'staging').tree);
       if (ctx.opts.build === 'native') {
         const staged = need(ctx.staged, 'staging');
         ctx.native = await buildNative({
@@ -372,6 +413,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     name: 'manifest',
     async run(ctx) {
       const tree = need(ctx.staged, 'staging').tree;
+      fsx.step('manifest', tree);
       try {
         await writeFile(path.join(tree, REQUIRES_FILE), formatRequires(ctx.recipe.requires ?? []), { mode: 0o644 });
       } catch (err) {
@@ -396,7 +438,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
       const dest = finalDir(ctx);
       if (ctx.identical) return { changed: false, notes: [`${ctx.root.display(dest)} unchanged; leaving it alone`] };
       const staged = need(ctx.staged, 'staging');
-      ctx.treeSwap = await installTree(staged.tree, dest, staged.stagingDir);
+      ctx.treeSwap = await installTree(staged.tree, dest, ctx.txn);
       return { changed: true, notes: [ctx.treeSwap.previous ? `replaced ${ctx.root.display(dest)} (the old tree is kept until the install succeeds)` : `installed ${ctx.root.display(dest)}`] };
     },
     async undo(ctx) {
@@ -410,13 +452,25 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     name: 'links',
     async run(ctx) {
       const notes: string[] = [];
-      for (const l of need(ctx.links, 'links')) {
+      const links = need(ctx.links, 'links');
+      // One journal write for every link this stage may change.
+      const records: TxnRecord[] = [];
+      for (const l of links) {
+        const s = await inspectLink(l);
+        if (s.state === 'absent') records.push({ op: 'link', path: l.path, before: null });
+        else if (s.state === 'ours') records.push({ op: 'link', path: l.path, before: s.target });
+        else if (s.state === 'foreign') records.push({ op: 'moved', path: l.path, aside: `${l.path}{djbpkg-old}` }, { op: 'link', path: l.path, before: null });
+      }
+      for (const l of ctx.staleLinks ?? []) records.push({ op: 'link', path: l.path, before: l.target });
+      for (const d of new Set(links.map((l) => path.dirname(l.path)))) await mkdirRecorded(d, 0o755, ctx.made, ctx.txn);
+      await ctx.txn?.noteAll(records);
+      for (const l of links) {
         const u = await applyLink(l, ctx.made);
         if (u) ctx.linkUndos.push(u);
       }
       for (const l of ctx.staleLinks ?? []) {
         try {
-          await unlink(l.path);
+          await fsx.unlinkIfPresent(l.path);
         } catch (err) {
           throw ioError(`unable to remove ${l.path}`, err);
         }
@@ -446,24 +500,25 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
     name: 'boot',
     async run(ctx) {
       if (!startsSvscan(ctx)) return { changed: false, notes: ['a classic package starts no svscanboot; boot hook and /service left alone'] };
-      ctx.serviceMade = await ensureServiceDir(ctx.root);
+      ctx.serviceMade = await ensureServiceDir(ctx.root, ctx.txn);
       const plan = await planBoot(ctx.root, ctx.opts.boot);
       ctx.bootPlan = plan;
       const notes = [ctx.serviceMade ? `created ${ctx.root.display(ctx.root.serviceDir)}` : `${ctx.root.display(ctx.root.serviceDir)} exists`];
       notes.push(`chose ${plan.choice.mode} (${plan.choice.why})`);
-      notes.push(...(await applyBoot(ctx.root, plan, ctx.bootUndo)));
+      notes.push(...(await applyBoot(ctx.root, plan, ctx.bootUndo, ctx.txn)));
       const changed = ctx.serviceMade || ctx.bootUndo.files.length > 0 || ctx.bootUndo.links.length > 0 || ctx.bootUndo.dirs.length > 0;
       return { changed, notes };
     },
     async undo(ctx) {
       await undoBoot(ctx.bootUndo);
-      if (ctx.serviceMade) await rm(ctx.root.serviceDir, { recursive: false, force: true }).catch(() => {});
+      if (ctx.serviceMade) await fsx.rmdir(ctx.root.serviceDir).catch(() => {});
     },
     async plan(ctx) {
       if (!startsSvscan(ctx)) return ['leave the boot hook alone (a classic package starts no svscanboot)'];
       const plan = await planBoot(ctx.root, ctx.opts.boot);
       ctx.bootPlan = plan;
       const lines = [`use boot method ${plan.choice.mode} (${plan.choice.why})`];
+      for (const h of await djbpkgHooks(ctx.root)) if (h.mode !== plan.choice.mode) lines.push(`move the hook: remove djbpkg's ${h.mode} hook from ${ctx.root.display(h.file)}`);
       if (plan.file) {
         const where = ctx.root.display(plan.file);
         if (plan.status === 'added') lines.push(`add ${plan.line} to ${where}`);
@@ -498,8 +553,11 @@ export async function install(
     linkUndos: [],
     serviceMade: false,
     bootUndo: { files: [], links: [], dirs: [] },
+    bootMode: (await chooseBoot(root, opts.boot)).mode,
   };
-  const result = await runPipeline(INSTALL_STAGES, ctx, { dryRun: opts.dryRun, log: extra.log ?? (() => {}) });
+  await assertInsideRoot(root, rootDirsWritten(root, opts));
+  if (!opts.dryRun) ctx.txn = await Txn.begin(root, 'install', `${recipe.name} ${recipe.version}`);
+  const result = await runPipeline(INSTALL_STAGES, ctx, { dryRun: opts.dryRun, log: extra.log ?? (() => {}), txn: ctx.txn });
   return {
     name: recipe.name,
     version: recipe.version,
@@ -515,4 +573,11 @@ export async function install(
       ? { compiler: { name: ctx.native.compiler.family, version: ctx.native.compiler.version, cc: ctx.native.choice.cc, ld: ctx.native.choice.ld, user: ctx.native.user } }
       : {}),
   };
+}
+
+/** The directories of ROOT an install may write in; each must stay inside ROOT. */
+export function rootDirsWritten(root: Root, opts?: { distfiles: string }): string[] {
+  const dirs = [root.stateDir, root.commandDir, root.usrLocalBin, root.join('usr/local/share/man'), root.serviceDir, root.etcDir, root.systemdSystemDir];
+  if (opts && opts.distfiles === root.defaultDistfiles) dirs.push(root.defaultDistfiles);
+  return dirs;
 }

@@ -91,3 +91,54 @@ export interface InstallReport {
   /** native builds: the compiler and conf-cc line used. */
   compiler?: { name: string; version: string; cc: string; ld: string; user: string };
 }
+
+/** What was recorded for the current installed version, if any. */
+export interface Recorded {
+  version: string;
+  patches: string[];
+  build: string | undefined;
+  boot: string | undefined;
+}
+
+export interface KeptChoices {
+  with: string[];
+  without: string[];
+  /** undefined: the recipe's default build. */
+  build: string | undefined;
+  boot: string;
+  /** One line per choice kept or changed, for the output. */
+  notes: string[];
+}
+
+/**
+ * A reinstall keeps what the admin chose before: the recorded patch sets are
+ * the starting point (instead of the recipe's defaults) and `--with`/`--without`
+ * change them; `--build` and `--boot` replace the recorded ones only when given.
+ */
+export function keepChoices(
+  recipe: RecipeForInstall,
+  prev: Recorded | undefined,
+  given: { with: string[]; without: string[]; build: string | undefined; boot: string | undefined },
+): KeptChoices {
+  const notes: string[] = [];
+  const names = recipe.patches.map((p) => p.name);
+  if (!prev) {
+    return { with: given.with, without: given.without, build: given.build, boot: given.boot ?? 'auto', notes };
+  }
+  const base = prev.patches.filter((n) => names.includes(n));
+  const gone = prev.patches.filter((n) => !names.includes(n));
+  if (gone.length) notes.push(`patch sets ${gone.join(' ')} chosen for ${prev.version} do not exist for ${recipe.version}; dropped`);
+  const set = [...base.filter((n) => !given.without.includes(n)), ...given.with.filter((n) => !base.includes(n))];
+  const added = set.filter((n) => !prev.patches.includes(n));
+  const dropped = prev.patches.filter((n) => names.includes(n) && !set.includes(n));
+  if (added.length || dropped.length) {
+    notes.push(`patch sets change: ${[...added.map((n) => `+${n}`), ...dropped.map((n) => `-${n}`)].join(' ')} (now: ${set.join(' ') || 'none'})`);
+  } else notes.push(`keeping patch sets ${set.join(' ') || '(none)'} chosen at the last install (--with/--without change them)`);
+  const build = given.build ?? (prev.build === 'unknown' ? undefined : prev.build);
+  if (given.build === undefined && prev.build && prev.build !== 'unknown') notes.push(`keeping --build ${prev.build} from the last install`);
+  else if (given.build && prev.build && given.build !== prev.build && prev.build !== 'unknown') notes.push(`build changes: ${prev.build} -> ${given.build}`);
+  const boot = given.boot ?? prev.boot ?? 'auto';
+  if (given.boot === undefined && prev.boot) notes.push(`keeping --boot ${prev.boot} from the last install`);
+  else if (given.boot && prev.boot && given.boot !== prev.boot && given.boot !== 'auto') notes.push(`boot method changes: ${prev.boot} -> ${given.boot} (the hook moves)`);
+  return { with: set, without: names.filter((n) => !set.includes(n)), build, boot, notes };
+}

@@ -1,10 +1,13 @@
-import { lstat, readFile, readdir, readlink, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
-import { FENCE_BEGIN, FENCE_END, SYSTEMD_UNIT, replaceFile, systemdUnitText } from './boot.js';
+import { SYSTEMD_UNIT, hasFence, removeFence, replaceFile, systemdUnitText } from './boot.js';
+export { removeFence } from './boot.js';
 import { requirePackage } from './installed.js';
-import { exists } from '../core/fs.js';
+import { assertInsideRoot, exists } from '../core/fs.js';
+import * as fsx from '../posix/fsx.js';
+import { Txn } from './txn.js';
 
 /**
  * `djbpkg remove NAME[@VERSION]`. Services belong to the admin: nothing under
@@ -55,6 +58,8 @@ async function symlinks(dir: string): Promise<{ path: string; target: string }[]
   }
   const out: { path: string; target: string }[] = [];
   for (const n of names) {
+    // A `{new}` or `{djbpkg-old}` name is an unfinished swap, the journal's to clean up.
+    if (n.endsWith('{new}') || n.endsWith('{djbpkg-old}')) continue;
     const p = path.join(dir, n);
     try {
       if ((await lstat(p)).isSymbolicLink()) out.push({ path: p, target: await readlink(p) });
@@ -94,30 +99,12 @@ async function readOr(file: string): Promise<string | undefined> {
   }
 }
 
-function hasFence(text: string): boolean {
-  const lines = text.split('\n');
-  const b = lines.indexOf(FENCE_BEGIN);
-  return b >= 0 && lines.indexOf(FENCE_END, b) > b;
-}
-
-/** The text without djbpkg's fenced block(s); every other line is kept as it was. */
-export function removeFence(text: string): string {
-  const lines = text.split('\n');
-  const out: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const end = lines[i] === FENCE_BEGIN ? lines.indexOf(FENCE_END, i) : -1;
-    if (end > i) i = end;
-    else out.push(lines[i]!);
-  }
-  return out.join('\n');
-}
-
 function systemdPaths(root: Root): { unit: string; wants: string } {
   return { unit: path.join(root.systemdSystemDir, SYSTEMD_UNIT), wants: path.join(root.systemdSystemDir, 'multi-user.target.wants', SYSTEMD_UNIT) };
 }
 
 /** What --purge removes: djbpkg's fenced boot blocks, its own systemd unit, and ROOT/service when empty. */
-async function purgeActions(root: Root): Promise<RemoveAction[]> {
+async function purgeActions(root: Root, withServiceDir = true): Promise<RemoveAction[]> {
   const out: RemoveAction[] = [];
   for (const file of [root.inittab, root.rcLocal]) {
     const text = await readOr(file);
@@ -137,7 +124,7 @@ async function purgeActions(root: Root): Promise<RemoveAction[]> {
   } catch {
     entries = undefined;
   }
-  if (entries && entries.length === 0) out.push({ kind: 'rmdir', path: root.serviceDir });
+  if (withServiceDir && entries && entries.length === 0) out.push({ kind: 'rmdir', path: root.serviceDir });
   return out;
 }
 
@@ -173,7 +160,11 @@ export async function planRemove(root: Root, req: RemoveRequest): Promise<Remove
     if (t !== undefined) actions.push({ kind: 'unlink', path: pkg.link, target: t });
   }
   for (const d of dirs) actions.push({ kind: 'tree', path: d });
+  // The boot hook starts /command/svscanboot: when that goes, the hook goes
+  // with it (a hook pointing at a missing command fails at every boot).
+  const startsHook = actions.some((a) => a.kind === 'unlink' && a.path === path.join(root.commandDir, 'svscanboot'));
   if (req.purge && whole) actions.push(...(await purgeActions(root)));
+  else if (whole && startsHook) actions.push(...(await purgeActions(root, false)));
   return { name: pkg.name, category: pkg.category, versions, whole, actions };
 }
 
@@ -187,22 +178,56 @@ export function describeAction(root: Root, a: RemoveAction): string {
   return `remove the empty directory ${p}`;
 }
 
-/** Carries out the plan, in order (links first, so no link ever points into a half-removed tree). Caller holds the root lock. */
-export async function applyRemove(plan: RemovePlan): Promise<void> {
-  for (const a of plan.actions) {
-    try {
-      if (a.kind === 'unlink' || a.kind === 'unit') await unlink(a.path).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
-      else if (a.kind === 'tree') {
-        const aside = path.join(path.dirname(a.path), `.${path.basename(a.path)}.removing`);
-        await rm(aside, { recursive: true, force: true });
-        await rename(a.path, aside);
-        await rm(aside, { recursive: true, force: true });
-      } else if (a.kind === 'unfence') {
-        const text = await readFile(a.path, 'utf8');
-        await replaceFile(a.path, removeFence(text), 0o644);
-      } else await rmdir(a.path);
-    } catch (err) {
-      throw ioError(`unable to ${a.kind === 'unfence' ? 'edit' : 'remove'} ${a.path}`, err);
+/**
+ * Carries out the plan as one transaction. First every change that can be
+ * undone, in order (links first, so that no link ever points into a
+ * half-removed tree; each tree is renamed aside, not yet deleted); then the
+ * journal's commit; only then are the trees deleted. A failure or a signal
+ * before the commit puts everything back; a kill after it leaves only the
+ * deletion, which the next djbpkg command finishes. Caller holds the root lock.
+ */
+export async function applyRemove(root: Root, plan: RemovePlan): Promise<void> {
+  await assertInsideRoot(root, [root.stateDir, root.commandDir, root.usrLocalBin, root.serviceDir, root.etcDir, root.systemdSystemDir]);
+  const txn = await Txn.begin(root, 'remove', `${plan.name} ${plan.versions.join(', ')}`);
+  const asides: string[] = [];
+  try {
+    await txn.noteAll(plan.actions.flatMap((a) => (a.kind === 'unlink' ? [{ op: 'unlinked' as const, path: a.path, target: a.target }] : [])));
+    for (const a of plan.actions) {
+      try {
+        if (a.kind === 'unlink') {
+          await fsx.unlinkIfPresent(a.path);
+        } else if (a.kind === 'unit') {
+          await txn.noteFile(a.path);
+          await fsx.unlinkIfPresent(a.path);
+        } else if (a.kind === 'tree') {
+          const aside = path.join(path.dirname(a.path), `.${path.basename(a.path)}.removing`);
+          await fsx.rmTree(aside);
+          await txn.note({ op: 'aside', path: a.path, aside });
+          await fsx.rename(a.path, aside);
+          asides.push(aside);
+        } else if (a.kind === 'unfence') {
+          const text = await readFile(a.path, 'utf8');
+          await replaceFile(a.path, removeFence(text), 0o644, txn);
+        } else {
+          await txn.note({ op: 'rmdir', path: a.path });
+          await fsx.rmdir(a.path);
+        }
+      } catch (err) {
+        throw ioError(`unable to ${a.kind === 'unfence' ? 'edit' : 'remove'} ${a.path}`, err);
+      }
     }
+    await txn.commit();
+  } catch (err) {
+    // A rollback that fails itself leaves the journal: the next command finishes it.
+    await txn.rollback().catch(() => {});
+    throw err;
+  }
+  // Committed: the deletions that remain are finished here, or by the next
+  // djbpkg command on this root when they fail (end() rolls forward again).
+  for (const aside of asides) await fsx.rmTree(aside).catch(() => {});
+  try {
+    await txn.end();
+  } catch (err) {
+    throw ioError(`removed ${plan.name}, but the clean-up failed (the next djbpkg command on this root finishes it)`, err);
   }
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
@@ -149,21 +149,68 @@ export interface StopResult {
   wasRunning: boolean;
 }
 
+export interface StopOptions {
+  /** Seconds to wait for what was told to stop before sending KILL. */
+  killAfterMs?: number;
+  /** One line per wait and per escalation, as they happen. */
+  log?: (line: string) => void;
+}
+
+/** Fails at once, with the reason, when this user may not stop what boot started. */
+function checkMayStop(root: Root, rec: BootRecord): void {
+  const file = recordPath(root);
+  try {
+    accessSync(path.dirname(file), constants.W_OK);
+  } catch (err) {
+    throw new DjbError('E_IO', `unable to stop svscan for ${root.dir}: ${path.dirname(file)} is not writable: ${(err as NodeJS.ErrnoException).code ?? 'EACCES'}`, {
+      hint: 'run djbpkg boot --stop as the user who ran djbpkg boot (root for a system root)',
+    });
+  }
+  try {
+    process.kill(rec.pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EPERM') {
+      throw new DjbError('E_IO', `unable to signal svscan (pid ${rec.pid}) for ${root.dir}: EACCES`, {
+        hint: 'run djbpkg boot --stop as the user who ran djbpkg boot (root for a system root)',
+      });
+    }
+  }
+}
+
 /**
  * Stops what startSvscan started: first every service and its log are brought
  * down and told to exit (`svc -dx`), then svscan and readproctitle by PID.
+ * Whatever has not stopped after `killAfterMs` is sent KILL, and each wait and
+ * each escalation is told through `log`.
  */
-export async function stopSvscan(root: Root, deadlineMs = 20_000): Promise<StopResult> {
+export async function stopSvscan(root: Root, opts: StopOptions = {}): Promise<StopResult> {
+  const killAfterMs = opts.killAfterMs ?? 10_000;
+  const log = opts.log ?? (() => {});
+  const secs = `${Math.round(killAfterMs / 100) / 10} s`;
+  try {
+    readFileSync(recordPath(root));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') {
+      throw new DjbError('E_IO', `unable to stop svscan for ${root.dir}: cannot read ${recordPath(root)}: ${code === 'EPERM' ? 'EACCES' : code}`, {
+        hint: 'run djbpkg boot --stop as the user who ran djbpkg boot (root for a system root)',
+      });
+    }
+  }
   const rec = readBootRecord(root);
   if (!rec || !runs(rec.pid, 'svscan')) {
     if (rec) rmSync(recordPath(root), { force: true });
     return { stopped: [], wasRunning: false };
   }
+  checkMayStop(root, rec);
   const svc = path.join(root.commandDir, 'svc');
   const dirs = serviceDirs(root);
   if (dirs.length > 0 && existsSync(svc)) {
+    log(`telling ${dirs.length} service${dirs.length === 1 ? '' : 's'} to stop and exit (svc -dx), waiting up to ${secs}: ${dirs.map((d) => path.relative(root.serviceDir, d)).join(' ')}`);
     await runQuiet(svc, ['-dx', ...dirs], { PATH: servicePath(root) });
-    await waitFor(() => dirs.every((d) => !supervised(d)), deadlineMs);
+    if (!(await waitFor(() => dirs.every((d) => !supervised(d)), killAfterMs))) {
+      log(`still supervised after ${secs}: ${dirs.filter(supervised).map((d) => path.relative(root.serviceDir, d)).join(' ')}; stopping svscan anyway`);
+    }
   }
   const stopped: number[] = [];
   for (const [pid, program] of [[rec.pid, 'svscan'], [rec.readproctitlePid, 'readproctitle']] as const) {
@@ -173,19 +220,26 @@ export async function stopSvscan(root: Root, deadlineMs = 20_000): Promise<StopR
     } catch {
       continue;
     }
-    if (!(await waitFor(() => !isAlive(pid), deadlineMs))) {
+    log(`sent TERM to ${program} (pid ${pid}), waiting up to ${secs}`);
+    if (!(await waitFor(() => !isAlive(pid), killAfterMs))) {
+      log(`${program} (pid ${pid}) did not stop in ${secs}; sending KILL`);
       signal(pid, 'SIGKILL');
-      await waitFor(() => !isAlive(pid), deadlineMs);
+      await waitFor(() => !isAlive(pid), 5_000);
     }
     stopped.push(pid);
   }
   // svscan may have restarted a supervisor between `svc -dx` and its own end;
   // a service so orphaned is still in the session boot gave svscan.
   const left = sessionMembers(rec.pid);
-  for (const pid of left) signal(pid, 'SIGTERM');
-  if (!(await waitFor(() => sessionMembers(rec.pid).length === 0, deadlineMs))) {
-    for (const pid of sessionMembers(rec.pid)) signal(pid, 'SIGKILL');
-    await waitFor(() => sessionMembers(rec.pid).length === 0, deadlineMs);
+  if (left.length) {
+    log(`sent TERM to ${left.length} process${left.length === 1 ? '' : 'es'} left in svscan's session (pids ${left.join(' ')}), waiting up to ${secs}`);
+    for (const pid of left) signal(pid, 'SIGTERM');
+    if (!(await waitFor(() => sessionMembers(rec.pid).length === 0, killAfterMs))) {
+      const still = sessionMembers(rec.pid);
+      log(`pids ${still.join(' ')} ignored TERM for ${secs}; sending KILL`);
+      for (const pid of still) signal(pid, 'SIGKILL');
+      await waitFor(() => sessionMembers(rec.pid).length === 0, 5_000);
+    }
   }
   stopped.push(...left);
   rmSync(recordPath(root), { force: true });

@@ -1,4 +1,5 @@
 export { PosixError } from './libc.js';
 export * from './calls.js';
 export * from './chain.js';
+export * as fsx from './fsx.js';
 export * from './proc.js';

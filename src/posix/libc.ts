@@ -61,6 +61,7 @@ function bind() {
     setuid: c.func('int setuid(uint32_t uid)'),
     getpwnam: c.func('djb_passwd *getpwnam(const char *name)'),
     fchdir: c.func('int fchdir(int fd)'),
+    renameat2: c.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)'),
     poll: c.func('int poll(_Inout_ uint8_t *fds, unsigned long n, int timeout)'),
     setfsuid: c.func('int setfsuid(uint32_t uid)'),
     setfsgid: c.func('int setfsgid(uint32_t gid)'),

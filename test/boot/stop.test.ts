@@ -5,7 +5,8 @@ import { Root } from '../../src/core/root.js';
 import { buildTs } from '../../src/install/build.js';
 import { isAlive, readBootRecord, startSvscan, stopSvscan } from '../../src/install/start.js';
 import { alive, pollUntil, startProcess, track } from '../support/procs.js';
-import { DIST_RUNTIME, djbpkg } from '../support/run.js';
+import { DIST_BIN, DIST_RUNTIME, djbpkg } from '../support/run.js';
+import { spawn } from 'node:child_process';
 import { tempDir } from '../support/tmp.js';
 
 /** A root with just the commands boot needs, as a `ts` build lays them out. */
@@ -49,7 +50,7 @@ describe('djbpkg boot / boot --stop', { timeout: 60_000 }, () => {
     expect(alive(child)).toBe(true);
 
     // svc -dx cannot end a child that ignores TERM: the stop sweeps the session.
-    const stop = await stopSvscan(root, 1500);
+    const stop = await stopSvscan(root, { killAfterMs: 1500 });
     expect(stop.wasRunning).toBe(true);
     expect(stop.stopped).toEqual(expect.arrayContaining([first.record.pid, first.record.readproctitlePid, child]));
     expect(isAlive(first.record.pid)).toBe(false);
@@ -70,6 +71,43 @@ describe('djbpkg boot / boot --stop', { timeout: 60_000 }, () => {
     expect(stop.code).toBe(0);
     expect(JSON.parse(stop.stdout)).toMatchObject({ wasRunning: false, stopped: [] });
     expect(alive(other.pid)).toBe(true);
+  });
+
+  it('stop-says-what-it-waits-for: names each wait and sends KILL after --kill-after seconds', async () => {
+    const root = await bootableRoot();
+    service(root, 'stubborn', "#!/bin/sh\ntrap '' TERM\necho $$ > pid\nexec sleep 1000\n");
+    const first = startSvscan(root);
+    track(first.record.pid);
+    track(first.record.readproctitlePid!);
+    await pollUntil('the service to start', () => existsSync(path.join(root.serviceDir, 'stubborn/pid')));
+    const t0 = Date.now();
+    const stop = await djbpkg(['boot', '--stop', '--kill-after', '1', '--root', root.dir]);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(stop.stderr).toContain('djbpkg: telling 1 service to stop and exit (svc -dx), waiting up to 1 s: stubborn\n');
+    expect(stop.stderr).toMatch(/ignored TERM for 1 s; sending KILL\n/);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(isAlive(first.record.pid)).toBe(false);
+  });
+
+  it('stop-non-root-eacces: a user who may not stop it fails at once with EACCES, exit 111', async (ctx) => {
+    if (process.getuid?.() !== 0) ctx.skip();
+    const root = await bootableRoot();
+    chmodSync(root.dir, 0o755);
+    const first = startSvscan(root);
+    track(first.record.pid);
+    track(first.record.readproctitlePid!);
+    const t0 = Date.now();
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const c = spawn(process.execPath, [path.join(DIST_BIN, 'djbpkg.js'), 'boot', '--stop', '--root', root.dir], { uid: 65534, gid: 65534, cwd: '/', env: { PATH: process.env.PATH } });
+      let err = '';
+      c.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      c.on('close', (code) => resolve({ code, stderr: err }));
+    });
+    expect(r.code).toBe(111);
+    expect(r.stderr).toMatch(/^djbpkg: fatal: unable to stop svscan for .*: EACCES\ndjbpkg: hint: run djbpkg boot --stop as the user who ran djbpkg boot/);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(isAlive(first.record.pid)).toBe(true);
+    await stopSvscan(root, { killAfterMs: 2000 });
   });
 
   it('refuses to boot a root without daemontools installed, exit 100', async () => {

@@ -44,7 +44,7 @@ describe('layout links', () => {
     writeFileSync(root.join('command/svok'), 'someone else\n');
     symlinkSync('/opt/other/svstat', root.join('command/svstat'));
     const conflicts = await findConflicts(wantedLinks(root, PKG, ['svc', 'svok', 'svstat']));
-    expect(conflicts.map((c) => root.display(c.path))).toEqual(['/command/svok', '/command/svstat']);
+    expect(conflicts.map((c) => root.inRoot(c.path))).toEqual(['/command/svok', '/command/svstat']);
     const err = conflictError(root, conflicts);
     expect(err).toBeInstanceOf(DjbError);
     expect(err.code).toBe('E_CONFLICT');

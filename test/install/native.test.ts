@@ -249,9 +249,9 @@ describe('--build native', { timeout: 240_000 }, () => {
     const g = await fixture([broken]);
     const b = await g.run(['install', 'hello', '--build', 'native']);
     expect(b.code).toBe(100);
-    expect(b.stderr).toMatch(/^djbpkg: fatal: make in \/package\/admin\/\.hello-1\.0\.staging-\w+\/admin\/hello-1\.0\/compile failed \(exit 2\): /m);
+    expect(b.stderr).toMatch(/^djbpkg: fatal: make in \S*\/package\/admin\/\.hello-1\.0\.staging-\w+\/admin\/hello-1\.0\/compile failed \(exit 2\): /m);
     expect(existsSync(path.join(g.root, 'package/admin/hello-1.0'))).toBe(false);
-    expect(b.stderr).toContain('djbpkg: hint: nothing was installed; make\'s whole output is in /var/lib/djbpkg/hello-1.0.make.log\n');
+    expect(b.stderr).toContain(`djbpkg: hint: nothing was installed; make's whole output is in ${g.root}/var/lib/djbpkg/hello-1.0.make.log\n`);
     expect(readFileSync(path.join(g.root, 'var/lib/djbpkg/hello-1.0.make.log'), 'utf8')).toContain('hello.c');
   });
 
@@ -287,8 +287,8 @@ describe('--build native', { timeout: 240_000 }, () => {
     expect((await f.run(['verify', 'greet'])).code).toBe(0);
     expect(readFileSync(path.join(pkg, 'package/commands'), 'utf8')).toBe('greet\n');
     const doctor = await f.run(['doctor']);
-    expect(doctor.stdout).toContain('ok      links: all 2 /command and /usr/local/bin links of installed packages resolve\n');
-    expect(doctor.stdout).toContain('ok      commands: all 1 command files of installed packages exist and are executable\n');
+    expect(doctor.stdout).toContain('ok      links: 2 /command and /usr/local/bin links of installed packages resolve\n');
+    expect(doctor.stdout).toContain('ok      commands: 1 command file of installed packages exist and are executable\n');
   });
 
   it('switches between natively built versions through the version-less link, as for ts', async () => {
@@ -311,7 +311,7 @@ describe('--build native', { timeout: 240_000 }, () => {
     const dry = await f.run(['install', 'app', '--dry-run']);
     expect(dry.code).toBe(0);
     expect(dry.stderr).toContain('djbpkg:   1. greet 2.0 (native build, required by wave)\ndjbpkg:   2. wave 1.0 (native build, required by app)\ndjbpkg:   3. app 1.0 (native build)\n');
-    expect(dry.stderr).toContain('djbpkg: greet: links: would link /command/greet -> ../package/net/greet/command/greet');
+    expect(dry.stderr).toContain(`djbpkg: greet: links: would link ${f.root}/command/greet -> ../package/net/greet/command/greet`);
     expect(dry.stderr).toContain('djbpkg: app: build: would compile with the system C compiler');
     expect(dry.stderr).toMatch(/^djbpkg: app: build: note: compiler .+; conf-cc would be: cc -O2.*; GNU Make/m);
     expect(existsSync(path.join(f.root, 'package'))).toBe(false);

@@ -92,7 +92,7 @@ describe('djbpkg verify (installed files)', { timeout: 60_000 }, () => {
     expect(bad.stdout).toContain('  changed  /package/admin/daemontools-0.76/package/commands\n');
     expect(bad.stdout).toContain('  changed  /package/admin/daemontools-0.76/command/svok\n');
     expect(bad.stdout).toContain('  missing  /command/envdir\n');
-    expect(bad.stderr).toMatch(/^djbpkg: fatal: installed files of \/package\/admin\/daemontools-0\.76 differ from the manifest/m);
+    expect(bad.stderr).toContain(`djbpkg: fatal: installed files of ${f.pkg('0.76')} differ from the manifest`);
     const j = jsonOf(await f.run(['verify', 'daemontools', '--json']));
     expect(j.ok).toBe(false);
     expect(j.installed.missing).toEqual(['/command/envdir']);

@@ -30,14 +30,14 @@ describe('djbpkg remove', { timeout: 60_000 }, () => {
     const r = await f.run(['remove', 'daemontools']);
     expect(r.stderr).toBe(
       [
-        'djbpkg: remove link /command/envdir -> ../package/admin/daemontools/command/envdir: done',
-        'djbpkg: remove link /command/svok -> ../package/admin/daemontools/command/svok: done',
-        'djbpkg: remove link /usr/local/bin/envdir -> ../../../command/envdir: done',
-        'djbpkg: remove link /usr/local/bin/svok -> ../../../command/svok: done',
-        ...['djbpkg', 'envdir', 'svok'].map((n) => `djbpkg: remove link /usr/local/share/man/man8/${n}.8 -> ../../../../../package/admin/daemontools/man/man8/${n}.8: done`),
-        'djbpkg: remove link /package/admin/daemontools -> daemontools-0.76: done',
-        'djbpkg: remove /package/admin/daemontools-0.76: done',
-        'djbpkg: services in /service and the boot line were left alone (--purge removes the djbpkg boot hook)',
+        `djbpkg: remove link ${f.root}/command/envdir -> ../package/admin/daemontools/command/envdir: done`,
+        `djbpkg: remove link ${f.root}/command/svok -> ../package/admin/daemontools/command/svok: done`,
+        `djbpkg: remove link ${f.root}/usr/local/bin/envdir -> ../../../command/envdir: done`,
+        `djbpkg: remove link ${f.root}/usr/local/bin/svok -> ../../../command/svok: done`,
+        ...['djbpkg', 'envdir', 'svok'].map((n) => `djbpkg: remove link ${f.root}/usr/local/share/man/man8/${n}.8 -> ../../../../../package/admin/daemontools/man/man8/${n}.8: done`),
+        `djbpkg: remove link ${f.root}/package/admin/daemontools -> daemontools-0.76: done`,
+        `djbpkg: remove ${f.root}/package/admin/daemontools-0.76: done`,
+        `djbpkg: services in ${f.root}/service and the boot line were left alone (--purge removes the djbpkg boot hook)`,
         '',
       ].join('\n'),
     );
@@ -50,7 +50,7 @@ describe('djbpkg remove', { timeout: 60_000 }, () => {
     expect(readFileSync(path.join(f.root, 'etc/inittab'), 'utf8')).toBe(inittab);
     const again = await f.run(['remove', 'daemontools']);
     expect(again.code).toBe(100);
-    expect(again.stderr).toBe('djbpkg: fatal: daemontools is not installed under /package\ndjbpkg: hint: djbpkg list shows what is installed\n');
+    expect(again.stderr).toBe(`djbpkg: fatal: daemontools is not installed under ${f.root}/package\ndjbpkg: hint: djbpkg list shows what is installed\n`);
   });
 
   it('--dry-run says what it would remove and touches nothing; --json lists it', async () => {
@@ -59,9 +59,9 @@ describe('djbpkg remove', { timeout: 60_000 }, () => {
     const before = treeListing(f.root);
     const r = await f.run(['remove', 'daemontools', '--dry-run', '--purge']);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('djbpkg: would remove /package/admin/daemontools-0.76\n');
-    expect(r.stderr).toContain('djbpkg: would remove the djbpkg svscanboot block from /etc/inittab\n');
-    expect(r.stderr).toContain('djbpkg: would remove the empty directory /service\n');
+    expect(r.stderr).toContain(`djbpkg: would remove ${f.root}/package/admin/daemontools-0.76\n`);
+    expect(r.stderr).toContain(`djbpkg: would remove the djbpkg svscanboot block from ${f.root}/etc/inittab\n`);
+    expect(r.stderr).toContain(`djbpkg: would remove the empty directory ${f.root}/service\n`);
     expect(r.stderr).toContain('dry run: nothing was changed');
     const j = jsonOf(await f.run(['remove', 'daemontools', '--dry-run', '--json']));
     expect(j).toMatchObject({ name: 'daemontools', versions: ['0.76'], whole: true, dryRun: true });
@@ -115,7 +115,7 @@ describe('djbpkg remove', { timeout: 60_000 }, () => {
     await f.install();
     const none = await f.run(['remove', 'daemontools@0.99']);
     expect(none.code).toBe(100);
-    expect(none.stderr).toBe('djbpkg: fatal: daemontools 0.99 is not installed under /package\ndjbpkg: hint: installed versions: 0.76\n');
+    expect(none.stderr).toBe(`djbpkg: fatal: daemontools 0.99 is not installed under ${f.root}/package\ndjbpkg: hint: installed versions: 0.76\n`);
     const bad = await f.run(['remove', 'daemontools@']);
     expect(bad.code).toBe(100);
     expect(bad.stderr).toContain('djbpkg: fatal: bad package spec daemontools@\n');

@@ -21,6 +21,8 @@ if (!COMMANDS_076.slice(0, 2).every((c) => existsSync(path.join(DIST_RUNTIME, `$
 export interface ManageFixture {
   root: string;
   recipes: string;
+  /** Base URL of the loopback mirror serving the tarballs. */
+  mirror: string;
   /** Runs the built djbpkg on this root with this recipe dir and mirror. */
   run(args: string[], env?: Record<string, string | undefined>): Promise<RunResult>;
   /** Installs `spec` (default daemontools, i.e. the newest recipe version) and fails the test on a non-zero exit. */
@@ -33,7 +35,7 @@ export interface ManageFixture {
  * never signals init since ROOT is not /), a recipe with 0.76 (and 0.77 when
  * asked) pinning tarballs the test built, and a loopback mirror serving them.
  */
-export async function manageFixture(opts: { with077?: boolean } = {}): Promise<ManageFixture> {
+export async function manageFixture(opts: { with077?: boolean; commands076?: string[] } = {}): Promise<ManageFixture> {
   const base = tempDir('djbpkg-manage-');
   const root = path.join(base, 'root');
   mkdirSync(path.join(root, 'etc'), { recursive: true });
@@ -43,7 +45,7 @@ export async function manageFixture(opts: { with077?: boolean } = {}): Promise<M
   writeFileSync(path.join(base, 'patches', 'errno.patch'), ERRNO_PATCH);
   const routes: Record<string, Route> = {};
   const versions: Record<string, unknown> = {};
-  const wanted: [string, string[]][] = [['0.76', COMMANDS_076]];
+  const wanted: [string, string[]][] = [['0.76', opts.commands076 ?? COMMANDS_076]];
   if (opts.with077) wanted.push(['0.77', COMMANDS_077]);
   for (const [v, commands] of wanted) {
     const body = rawTarGz(daemontoolsMembers({ commands, top: `admin/daemontools-${v}` }));
@@ -66,6 +68,7 @@ export async function manageFixture(opts: { with077?: boolean } = {}): Promise<M
   return {
     root,
     recipes,
+    mirror: srv.url,
     run,
     async install(spec = 'daemontools') {
       const r = await run(['install', spec]);

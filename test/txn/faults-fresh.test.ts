@@ -1,0 +1,3 @@
+import { faultSuite } from './faults.js';
+
+faultSuite('fresh install');
