@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
-import { startSvscan, stopSvscan } from '../install/start.js';
+import { startSvscan, stopSvscan } from '../boot/start.js';
 import type { GlobalArgs } from './fetch-options.js';
 import { info, json } from './render.js';
 

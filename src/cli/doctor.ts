@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { DjbError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
-import { runDoctor } from '../install/doctor.js';
+import { runDoctor } from '../installed/doctor.js';
 import type { GlobalArgs } from './fetch-options.js';
 import { json } from './render.js';
 

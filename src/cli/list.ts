@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
-import { listInstalled } from '../install/installed.js';
-import type { InstalledPackage } from '../install/installed.js';
+import { listInstalled } from '../installed/installed.js';
+import type { InstalledPackage } from '../installed/installed.js';
 import type { GlobalArgs } from './fetch-options.js';
 import { json } from './render.js';
 

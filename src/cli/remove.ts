@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
-import { DEFAULT_LOCK_WAIT_MS, lockAndRecover } from '../install/lock.js';
-import { applyRemove, describeAction, planRemove, splitRemoveSpec } from '../install/remove.js';
+import { DEFAULT_LOCK_WAIT_MS, lockAndRecover } from '../installed/lock.js';
+import { applyRemove, describeAction, planRemove, splitRemoveSpec } from '../installed/remove.js';
 import type { GlobalArgs } from './fetch-options.js';
 import { dependentsOf, refuseRemoval } from '../install/deps.js';
 import { info, json, warn } from './render.js';

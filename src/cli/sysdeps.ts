@@ -4,7 +4,7 @@ import type { CommandModule } from 'yargs';
 import { ioError } from '../core/errors.js';
 import { parseSysdepLines, readBuildRecord } from '../install/build-native.js';
 import type { Io } from '../core/io.js';
-import { findInstalled } from '../install/manifest.js';
+import { findInstalled } from '../installed/manifest.js';
 import { koffiVersion } from '../install/runtime.js';
 import { probeSysdeps, renderSysdeps, writeSysdeps } from '../install/sysdeps.js';
 import type { GlobalArgs } from './fetch-options.js';

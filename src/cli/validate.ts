@@ -3,10 +3,10 @@ import { lstat } from 'node:fs/promises';
 import { DjbError, describeCause } from '../core/errors.js';
 import type { Io } from '../core/io.js';
 import { shellQuote } from '../core/root.js';
-import { BOOT_MODES } from '../install/boot.js';
+import { BOOT_MODES } from '../boot/boot.js';
 import { BUILDS } from '../install/build.js';
-import { lockAndRecover } from '../install/lock.js';
-import { txnDir } from '../install/txn.js';
+import { lockAndRecover } from '../installed/lock.js';
+import { txnDir } from '../installed/txn.js';
 import { info, warn } from './render.js';
 
 /** The raw `--root` word(s) of argv, as the shell passed them. */

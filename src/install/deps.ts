@@ -4,8 +4,8 @@ import semver from 'semver';
 import { DjbError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
 import { semverOf } from '../recipe/version.js';
-import { listInstalled } from './installed.js';
-import type { InstalledPackage } from './installed.js';
+import { listInstalled } from '../installed/installed.js';
+import type { InstalledPackage } from '../installed/installed.js';
 
 /**
  * Requirements between packages: a recipe names what it needs (`requires`),

@@ -1,5 +1,3 @@
-export { BOOT_MODES, FENCE_BEGIN, FENCE_END, INITTAB_LINE, RCLOCAL_CSH_LINE, RCLOCAL_SH_LINE, SYSTEMD_UNIT, applyBoot, chooseBoot, editBootText, ensureServiceDir, planBoot, systemdUnitText, undoBoot } from './boot.js';
-export type { BootChoice, BootEdit, BootMode, BootPlan, BootRequest, BootUndo } from './boot.js';
 export { BUILDS, buildTs, checkBuild, splitCommands, wrapperScript, wrapperTarget } from './build.js';
 export type { BuildKind, CommandSplit, WrapperTarget } from './build.js';
 export { extractArchive, parseCommands, scanArchive } from './extract.js';
@@ -8,20 +6,10 @@ export { CONVENTIONAL_DIRS, PACKAGE_MODE, applyInitSteps, planConventionalDirs, 
 export type { InitStep, Made } from './init.js';
 export { applyLink, conflictError, findConflicts, inspectLink, installTree, undoLink, undoTree, versionDirName, wantedLinks } from './layout.js';
 export type { Conflict, LinkState, LinkUndo, PackageNames, TreeSwap, WantedLink } from './layout.js';
-export { DEFAULT_LOCK_WAIT_MS, lockRoot, rootLockPath } from './lock.js';
-export type { HeldLock } from './lock.js';
-export { MANIFEST_FILE, findInstalled, formatManifest, parseManifest, scanTree, verifyInstalled, verifyManifest } from './manifest.js';
-export type { ManifestEntry, VerifyResult } from './manifest.js';
 export { INSTALL_STAGES, install, runPipeline } from './pipeline.js';
 export type { InstallContext, PipelineResult, Stage, StageReport } from './pipeline.js';
 export { choosePatches, keepChoices } from './plan.js';
 export type { KeptChoices, Recorded, FetchedDistfile, InstallDeps, InstallOptions, InstallReport, PatchSetResult, RecipeForInstall } from './plan.js';
-export { runDoctor } from './doctor.js';
-export type { DoctorCheck, DoctorInput } from './doctor.js';
-export { compareVersions, findPackage, listInstalled, requirePackage, splitVersionDir } from './installed.js';
-export type { InstalledPackage, InstalledVersion } from './installed.js';
-export { applyRemove, describeAction, linksInto, planRemove, removeFence, splitRemoveSpec } from './remove.js';
-export type { RemoveAction, RemovePlan, RemoveRequest } from './remove.js';
 export { BUILD_RECORD, baselineFor, buildNative, compareSysdeps, parseSysdepLines, readBuildRecord } from './build-native.js';
 export type { BuildRecord, BuildType, NativeBuildInput, NativeBuildResult, SysdepLine } from './build-native.js';
 export { DEBIAN_PACKAGES, checkMake, chooseFlags, detectCompiler, parseCompilerVersion } from './compiler.js';

@@ -4,7 +4,7 @@ import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
 import { exists } from '../core/fs.js';
 import * as fsx from '../posix/fsx.js';
-import type { Txn } from './txn.js';
+import type { Txn } from '../installed/txn.js';
 
 /** Mode of /package: sticky, writable only by its owner, as slashpackage asks. */
 export const PACKAGE_MODE = 0o1755;

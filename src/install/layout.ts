@@ -5,7 +5,7 @@ import type { Root } from '../core/root.js';
 import * as fsx from '../posix/fsx.js';
 import { mkdirRecorded } from './init.js';
 import type { Made } from './init.js';
-import type { Txn } from './txn.js';
+import type { Txn } from '../installed/txn.js';
 
 /** One symlink the layout wants: `path` (absolute, under ROOT) -> `target` (relative). */
 export interface WantedLink {

@@ -6,11 +6,11 @@ import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
 import { assertInsideRoot } from '../core/fs.js';
 import * as fsx from '../posix/fsx.js';
-import { Txn } from './txn.js';
-import type { TxnRecord } from './txn.js';
-import { applyBoot, chooseBoot, djbpkgHooks, ensureServiceDir, planBoot, undoBoot } from './boot.js';
-import type { BootMode, BootPlan, BootUndo } from './boot.js';
-import { CHOICES_FILE, formatChoices } from './installed.js';
+import { Txn } from '../installed/txn.js';
+import type { TxnRecord } from '../installed/txn.js';
+import { applyBoot, chooseBoot, djbpkgHooks, ensureServiceDir, planBoot, undoBoot } from '../boot/boot.js';
+import type { BootMode, BootPlan, BootUndo } from '../boot/boot.js';
+import { CHOICES_FILE, formatChoices } from '../installed/installed.js';
 import { buildTs, splitCommands } from './build.js';
 import type { CommandSplit } from './build.js';
 import { buildNative } from './build-native.js';
@@ -36,11 +36,11 @@ import {
 } from './layout.js';
 import type { LinkUndo, TreeSwap, WantedLink } from './layout.js';
 import { copyManPages, manLinks, manPageNames } from './man.js';
-import { MANIFEST_FILE, formatManifest, parseManifest, scanTree, verifyManifest } from './manifest.js';
-import type { ManifestEntry } from './manifest.js';
+import { MANIFEST_FILE, formatManifest, parseManifest, scanTree, verifyManifest } from '../installed/manifest.js';
+import type { ManifestEntry } from '../installed/manifest.js';
 import { choosePatches } from './plan.js';
-import { splitVersionDir } from './installed.js';
-import { linksInto } from './remove.js';
+import { splitVersionDir } from '../installed/installed.js';
+import { linksInto } from '../installed/remove.js';
 import type { InstallDeps, InstallOptions, InstallReport, RecipeForInstall } from './plan.js';
 
 /** What a stage found and did. */

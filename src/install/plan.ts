@@ -1,6 +1,6 @@
 import { DjbError } from '../core/errors.js';
 import type { BuildKind } from './build.js';
-import type { BootRequest } from './boot.js';
+import type { BootRequest } from '../boot/boot.js';
 
 /** The recipe facts the install needs (the recipe module's ResolvedRecipe has these and more). */
 export interface RecipeForInstall {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Root } from '../../src/core/root.js';
 import { buildTs } from '../../src/install/build.js';
-import { isAlive, readBootRecord, startSvscan, stopSvscan } from '../../src/install/start.js';
+import { isAlive, readBootRecord, startSvscan, stopSvscan } from '../../src/boot/start.js';
 import { alive, pollUntil, startProcess, track } from '../support/procs.js';
 import { DIST_BIN, DIST_RUNTIME, djbpkg } from '../support/run.js';
 import { spawn } from 'node:child_process';

@@ -13,8 +13,8 @@ import {
   planBoot,
   systemdUnitText,
   undoBoot,
-} from '../../src/install/boot.js';
-import type { BootRequest, BootUndo } from '../../src/install/boot.js';
+} from '../../src/boot/boot.js';
+import type { BootRequest, BootUndo } from '../../src/boot/boot.js';
 import { tempDir } from '../support/tmp.js';
 import { treeListing } from './support/tree.js';
 

@@ -5,7 +5,7 @@ import { DjbError } from '../../src/core/errors.js';
 import { Root } from '../../src/core/root.js';
 import { buildTs, checkBuild, splitCommands, wrapperScript } from '../../src/install/build.js';
 import { applyLink, wantedLinks } from '../../src/install/layout.js';
-import { MANIFEST_FILE, formatManifest, parseManifest, scanTree, verifyInstalled } from '../../src/install/manifest.js';
+import { MANIFEST_FILE, formatManifest, parseManifest, scanTree, verifyInstalled } from '../../src/installed/manifest.js';
 import { DIST_RUNTIME, run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
 

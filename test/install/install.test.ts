@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, statSy
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Root } from '../../src/core/root.js';
-import { FENCE_BEGIN, INITTAB_LINE } from '../../src/install/boot.js';
-import { verifyInstalled } from '../../src/install/manifest.js';
+import { FENCE_BEGIN, INITTAB_LINE } from '../../src/boot/boot.js';
+import { verifyInstalled } from '../../src/installed/manifest.js';
 import { startServer } from '../support/http.js';
 import { writeRecipe } from '../support/recipe.js';
 import { DIST_RUNTIME, djbpkg } from '../support/run.js';
@@ -271,7 +271,7 @@ describe('djbpkg install', { timeout: 60_000 }, () => {
 
   it('an install that cannot get the lock in --lock-wait exits 111 with a clear message', async () => {
     const f = await fixture();
-    const { lockRoot } = await import('../../src/install/lock.js');
+    const { lockRoot } = await import('../../src/installed/lock.js');
     const held = await lockRoot(new Root(f.root), 0);
     try {
       const r = await f.install('--lock-wait', '0.2');

@@ -5,7 +5,7 @@ import { DjbError } from '../../src/core/errors.js';
 import { Root } from '../../src/core/root.js';
 import { applyLink, conflictError, findConflicts, undoLink, wantedLinks } from '../../src/install/layout.js';
 import type { LinkUndo } from '../../src/install/layout.js';
-import { lockRoot } from '../../src/install/lock.js';
+import { lockRoot } from '../../src/installed/lock.js';
 import { undoMade } from '../../src/install/init.js';
 import type { Made } from '../../src/install/init.js';
 import { tempDir } from '../support/tmp.js';

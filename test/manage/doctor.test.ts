@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { INITTAB_LINE } from '../../src/install/boot.js';
+import { INITTAB_LINE } from '../../src/boot/boot.js';
 import type { ManageFixture } from './support/fixture.js';
 import { jsonOf, manageFixture } from './support/fixture.js';
 

@@ -2,8 +2,8 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSy
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Root } from '../../src/core/root.js';
-import { FENCE_BEGIN, FENCE_END, INITTAB_LINE } from '../../src/install/boot.js';
-import { lockRoot } from '../../src/install/lock.js';
+import { FENCE_BEGIN, FENCE_END, INITTAB_LINE } from '../../src/boot/boot.js';
+import { lockRoot } from '../../src/installed/lock.js';
 import { treeListing } from '../install/support/tree.js';
 import { jsonOf, manageFixture } from './support/fixture.js';
 

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FENCE_BEGIN } from '../../src/install/boot.js';
+import { FENCE_BEGIN } from '../../src/boot/boot.js';
 import { jsonOf, manageFixture } from '../manage/support/fixture.js';
 import { tempDir } from '../support/tmp.js';
 import { djbpkg } from '../support/run.js';

@@ -5,7 +5,7 @@ import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
 import { exists } from '../core/fs.js';
 import * as fsx from '../posix/fsx.js';
-import type { Txn } from './txn.js';
+import type { Txn } from '../installed/txn.js';
 
 export const BOOT_MODES = ['auto', 'inittab', 'rclocal', 'systemd', 'none'] as const;
 export type BootRequest = (typeof BOOT_MODES)[number];

@@ -4,11 +4,11 @@ import path from 'node:path';
 import { shellQuote } from '../core/root.js';
 import type { Root } from '../core/root.js';
 import { txnDir } from './txn.js';
-import { SYSTEMD_UNIT } from './boot.js';
+import { SYSTEMD_UNIT } from '../boot/boot.js';
 import { listInstalled } from './installed.js';
 import { MANIFEST_FILE, parseManifest } from './manifest.js';
-import { PACKAGE_MODE } from './init.js';
-import { readBootRecord, runs } from './start.js';
+import { PACKAGE_MODE } from '../install/init.js';
+import { readBootRecord, runs } from '../boot/start.js';
 
 /**
  * `djbpkg doctor`: read-only checks of a root, each with what is wrong and how

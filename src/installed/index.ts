@@ -1,0 +1,10 @@
+export { DEFAULT_LOCK_WAIT_MS, lockRoot, rootLockPath } from './lock.js';
+export type { HeldLock } from './lock.js';
+export { MANIFEST_FILE, findInstalled, formatManifest, parseManifest, scanTree, verifyInstalled, verifyManifest } from './manifest.js';
+export type { ManifestEntry, VerifyResult } from './manifest.js';
+export { runDoctor } from './doctor.js';
+export type { DoctorCheck, DoctorInput } from './doctor.js';
+export { compareVersions, findPackage, listInstalled, requirePackage, splitVersionDir } from './installed.js';
+export type { InstalledPackage, InstalledVersion } from './installed.js';
+export { applyRemove, describeAction, linksInto, planRemove, removeFence, splitRemoveSpec } from './remove.js';
+export type { RemoveAction, RemovePlan, RemoveRequest } from './remove.js';
