@@ -1,7 +1,7 @@
 import { chmod, chown, lstat, mkdir, readFile, readdir, readlink, rename, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
-import type { Root } from '../core/root.js';
+import { shellQuote, type Root } from '../core/root.js';
 import type { Account } from './accounts.js';
 import { servicePaths } from './names.js';
 
@@ -24,14 +24,6 @@ type Entry =
   | { kind: 'file'; rel: string; text: string; mode: number }
   | { kind: 'dir'; rel: string }
   | { kind: 'link'; rel: string; target: string };
-
-/** Characters that need no quoting in a POSIX shell word. */
-const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-export function shellQuote(word: string): string {
-  if (SAFE_WORD.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * `run`: stderr joins stdout (so the logger gets both), then one exec through

@@ -1,6 +1,6 @@
 export { Accounts, DEDICATED_LOG_ACCOUNTS, parsePasswd, passwdFileFor } from './accounts.js';
 export type { Account } from './accounts.js';
-export { addService, definitionEntries, logMainTarget, logRunScript, runScript, shellQuote } from './definition.js';
+export { addService, definitionEntries, logMainTarget, logRunScript, runScript } from './definition.js';
 export type { AddResult, ServiceSpec } from './definition.js';
 export { followLog, HumanTimes, logDirOf, tailLog } from './logs.js';
 export { disableService, enableService, removeService, serviceDir, serviceNames, serviceStatus, transition } from './manage.js';
