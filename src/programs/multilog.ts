@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { waitReadable } from '../posix/index.js';
 import { errstr } from '../supervision/errstr.js';
+import { writeStderrBestEffort } from '../supervision/fdio.js';
 import { HostOffer } from '../supervision/loghost/client.js';
 import {
   Arena,
@@ -18,17 +19,6 @@ import type { ProgramIo } from '../supervision/program.js';
 /** Bytes asked of each real read; processed as 1024-byte reads, as 0.76 reads. */
 const READ_SIZE = 1 << 18;
 const C_READ = 1024;
-
-function writeAllStderr(bytes: Uint8Array): void {
-  let off = 0;
-  while (off < bytes.length) {
-    try {
-      off += fs.writeSync(2, bytes, off);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
-    }
-  }
-}
 
 /** One read of stdin, made only once poll(2) says it will not block: bytes, 0 at end, -1 to wait again. */
 function readReady(buf: Buffer, len: number): number {
@@ -81,7 +71,7 @@ export async function main(argv: string[], io: ProgramIo): Promise<number> {
     const a = arena;
     dirs = script.dirs.map((spec) => new LogDir(spec, startDir, rt, a));
     for (const d of dirs) d.open();
-    engine = new LineEngine(script, dirs, statusFds, rt, writeAllStderr, a);
+    engine = new LineEngine(script, dirs, statusFds, rt, writeStderrBestEffort, a);
   } catch (err) {
     if (err instanceof MultilogFatal) {
       io.stderr(`multilog: fatal: ${err.message}\n`);

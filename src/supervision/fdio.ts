@@ -27,3 +27,12 @@ export function writeAllBlocking(fd: number, buf: Uint8Array, len: number = buf.
     }
   }
 }
+
+/** multilog's `e` output: all of `bytes` to fd 2; a failed write drops them, as 0.76 ignores errors on stderr. */
+export function writeStderrBestEffort(bytes: Uint8Array): void {
+  try {
+    writeAllBlocking(2, bytes);
+  } catch {
+    // nowhere to report it
+  }
+}

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { errstr } from '../errstr.js';
+import { writeStderrBestEffort } from '../fdio.js';
 import type { ChildHooks } from '../supervisor.js';
 import {
   Arena,
@@ -278,7 +279,7 @@ export class HostedLog implements ChildHooks {
         const processorCred = sameCred(cred, ownCred()) ? undefined : { uid: cred.uid, gid: cred.gid };
         const dirs = script.dirs.map((spec) => new LogDir(spec, cwd, this.rt, arena, { batch: HOSTED_BATCH, processorCred }));
         for (const d of dirs) d.attach();
-        const engine = new LineEngine(script, dirs, fds, this.rt, (b) => this.writeStderr(b), arena);
+        const engine = new LineEngine(script, dirs, fds, this.rt, writeStderrBestEffort, arena);
         return { key, cred, engine, dirs, statusFds };
       });
     } catch (err) {
@@ -336,17 +337,6 @@ export class HostedLog implements ChildHooks {
     });
   }
 
-  /** multilog's `e` action: the line's bytes as they are, on svscan's stderr (where 0.76 multilog's stderr goes). */
-  private writeStderr(bytes: Uint8Array): void {
-    let off = 0;
-    while (off < bytes.length) {
-      try {
-        off += fs.writeSync(2, bytes, off);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
-      }
-    }
-  }
 
   /** Runs fn as the logger's user; an unexpected error is reported and ends that logger's placeholder, never svscan. */
   private guard(l: Logger, fn: () => void): boolean {
