@@ -42,23 +42,7 @@ export function useInstalledRuntime(timeoutMs = 120_000): InstalledRuntime {
   let base = '';
   beforeAll(async () => {
     base = mkdtempSync(path.join(os.tmpdir(), 'djbpkg-installed-'));
-    // As / is: other users (setuidgid nobody ...) reach the installed commands.
-    chmodSync(base, 0o755);
-    const dist = path.join(base, 'dist');
-    const tb = await buildTarball(dist, 'daemontools-0.76.tar.gz', {
-      'admin/daemontools-0.76/package/commands': RUNTIME_COMMANDS.join('\n') + '\n',
-      'admin/daemontools-0.76/package/install': { content: '#!/bin/sh -e\npackage/compile\n', mode: 0o755 },
-      'admin/daemontools-0.76/package/README': 'daemontools 0.76 (test tree)\n',
-      'admin/daemontools-0.76/src/svc.c': 'int main(void) { return 0; }\n',
-    });
-    const recipes = path.join(base, 'recipes');
-    writeRecipe(recipes, { name: 'daemontools', versions: { '0.76': versionOf(tb, ['http://127.0.0.1:9/unused.tar.gz']) } });
-    const root = path.join(base, 'root');
-    const r = await djbpkg(
-      ['install', 'daemontools', '--root', root, '--recipes', recipes, '--distfiles', dist, '--offline', '--boot', 'none', '--no-start'],
-      { timeoutMs },
-    );
-    if (r.code !== 0) throw new Error(`djbpkg install failed (${r.code}): ${r.stderr}`);
+    const root = await installDaemontools(base, timeoutMs);
     rt.root = root;
     rt.packageDir = path.join(root, 'package/admin/daemontools-0.76');
     rt.commandDir = path.join(root, 'command');
@@ -67,4 +51,29 @@ export function useInstalledRuntime(timeoutMs = 120_000): InstalledRuntime {
     if (base) rmSync(base, { recursive: true, force: true });
   });
   return rt;
+}
+
+/**
+ * `djbpkg install daemontools` (ts build, no boot hook) of a tarball built
+ * here, offline from BASE/dist, into BASE/root; returns the root.
+ */
+export async function installDaemontools(base: string, timeoutMs = 120_000): Promise<string> {
+  // As / is: other users (setuidgid nobody ...) reach the installed commands.
+  chmodSync(base, 0o755);
+  const dist = path.join(base, 'dist');
+  const tb = await buildTarball(dist, 'daemontools-0.76.tar.gz', {
+    'admin/daemontools-0.76/package/commands': RUNTIME_COMMANDS.join('\n') + '\n',
+    'admin/daemontools-0.76/package/install': { content: '#!/bin/sh -e\npackage/compile\n', mode: 0o755 },
+    'admin/daemontools-0.76/package/README': 'daemontools 0.76 (test tree)\n',
+    'admin/daemontools-0.76/src/svc.c': 'int main(void) { return 0; }\n',
+  });
+  const recipes = path.join(base, 'recipes');
+  writeRecipe(recipes, { name: 'daemontools', versions: { '0.76': versionOf(tb, ['http://127.0.0.1:9/unused.tar.gz']) } });
+  const root = path.join(base, 'root');
+  const r = await djbpkg(
+    ['install', 'daemontools', '--root', root, '--recipes', recipes, '--distfiles', dist, '--offline', '--boot', 'none', '--no-start'],
+    { timeoutMs },
+  );
+  if (r.code !== 0) throw new Error(`djbpkg install failed (${r.code}): ${r.stderr}`);
+  return root;
 }
