@@ -29,11 +29,13 @@ async function installedRoot(): Promise<Root> {
   return root;
 }
 
-/** A service printing 1, 2, 3... (one line every few ms); on TERM it records the last number printed in `last`. */
+/** A service printing 1, 2, 3... (one line every few ms); on TERM it ends its iteration, records the last number printed in `last` and exits. */
 const COUNTER = `#!/bin/sh
 i=1
-trap 'echo $((i-1)) > last; exit 0' TERM
-while :; do echo $i; i=$((i+1)); sleep 0.003; done
+stop=0
+trap 'stop=1' TERM
+while [ $stop = 0 ]; do echo $i; i=$((i+1)); sleep 0.003; done
+echo $((i-1)) > last
 `;
 
 interface Svc {

@@ -25,7 +25,7 @@ describe('standalone multilog restarts', { timeout: 240_000 }, () => {
     symlinkSync('../package/admin/daemontools-0.76/command/multilog', path.join(root.commandDir, 'multilog'));
     const fifo = path.join(base, 'pipe');
     mkfifo(fifo, 0o600);
-    const writer = startProcess('/bin/sh', ['-c', `i=1; trap 'echo $((i-1)) > last; exit 0' TERM; exec > ${fifo}; while :; do echo $i; i=$((i+1)); sleep 0.002; done`], { cwd: base });
+    const writer = startProcess('/bin/sh', ['-c', `i=1; stop=0; trap 'stop=1' TERM; exec > ${fifo}; while [ $stop = 0 ]; do echo $i; i=$((i+1)); sleep 0.002; done; echo $((i-1)) > last`], { cwd: base });
     // This end keeps the pipe (and the writer) alive between multilogs; it is never read.
     const keep = fs.openSync(fifo, fs.constants.O_RDONLY);
     const main = path.join(base, 'main');

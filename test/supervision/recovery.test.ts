@@ -29,7 +29,7 @@ function numberedService(dir: string): void {
   mkdirSync(path.join(dir, 'log'), { recursive: true });
   script(
     path.join(dir, 'run'),
-    `#!/bin/sh\necho $$ >> starts\ni=0\ntrap 'echo $i > last.$$; exit 0' TERM\nwhile :; do i=$((i+1)); echo "$$ $i"; ${SLEEP} 0.01; done\n`,
+    `#!/bin/sh\necho $$ >> starts\ni=0\nstop=0\ntrap 'stop=1' TERM\nwhile [ $stop = 0 ]; do i=$((i+1)); echo "$$ $i"; ${SLEEP} 0.01; done\necho $i > last.$$\n`,
   );
   // C's multilog keeps this test about svscan, whatever our multilog does meanwhile.
   script(path.join(dir, 'log/run'), `#!/bin/sh\necho $$ >> starts\nexec ${MULTILOG} ./main\n`);
