@@ -1,21 +1,14 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { track } from '../support/procs.js';
 import { djbpkg } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { distribution, parse } from './support.js';
-import type { Distribution } from './support.js';
+import { parse, useDistribution } from './support.js';
 
 /** Every verb that can change something says whether it did (`changed` in --json), as Ansible's changed_when needs. */
 
 describe('"changed" in --json', { timeout: 180_000 }, () => {
-  let dist: Distribution;
-  beforeAll(async () => {
-    dist = await distribution();
-  }, 60_000);
-  afterAll(async () => {
-    await dist?.close();
-  });
+  const dist = useDistribution();
 
   it('init, install, boot, boot --stop and remove report a change once, then none', async () => {
     const root = path.join(tempDir('djbpkg-changed-'), 'root');

@@ -1,10 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readlinkSync, realpathSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DIST_BIN, PROJECT, djbpkg, run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { COMMANDS, distribution, installInto, ok, parse } from './support.js';
-import type { Distribution } from './support.js';
+import { COMMANDS, installInto, ok, parse, useDistribution } from './support.js';
 
 /** Man pages (written in roff here) render, install with daemontools, and `djbpkg completion` completes in bash. */
 
@@ -37,13 +36,7 @@ describe('man pages', { timeout: 180_000 }, () => {
   });
 
   describe('installed with daemontools', () => {
-    let dist: Distribution;
-    beforeAll(async () => {
-      dist = await distribution();
-    }, 60_000);
-    afterAll(async () => {
-      await dist?.close();
-    });
+    const dist = useDistribution();
 
     it('links ROOT/usr/local/share/man/man8/NAME.8 into the package for djbpkg and every command; verify covers them', async () => {
       const root = path.join(tempDir('djbpkg-man-'), 'root');

@@ -1,10 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PROJECT, run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { distribution, ok, parse } from './support.js';
-import type { Distribution } from './support.js';
+import { ok, parse, useDistribution } from './support.js';
 
 /**
  * Installing djbpkg itself as the README says: `npm pack` the checkout,
@@ -17,13 +16,7 @@ const NPM = ['/usr/bin/npm', '/usr/local/bin/npm', path.join(path.dirname(proces
 const version = (JSON.parse(readFileSync(path.join(PROJECT, 'package.json'), 'utf8')) as { version: string }).version;
 
 describe.skipIf(!NPM)(`djbpkg installed from its npm pack tarball${NPM ? '' : ' (skipped: npm not found)'}`, { timeout: 300_000 }, () => {
-  let dist: Distribution;
-  beforeAll(async () => {
-    dist = await distribution();
-  }, 60_000);
-  afterAll(async () => {
-    await dist?.close();
-  });
+  const dist = useDistribution();
 
   it('npm install -g --prefix runs djbpkg --version, links its man page, and installs daemontools that runs without the checkout', async () => {
     const dir = tempDir('djbpkg-npm-');

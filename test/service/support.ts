@@ -1,6 +1,7 @@
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { startServer } from '../support/http.js';
 import type { TestServer } from '../support/http.js';
 import { pollUntil } from '../support/procs.js';
@@ -71,6 +72,18 @@ export async function distribution(): Promise<Distribution> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** distribution() for the calling describe block: filled in its beforeAll, closed in its afterAll. */
+export function useDistribution(): Distribution {
+  const dist = {} as Distribution;
+  beforeAll(async () => {
+    Object.assign(dist, await distribution());
+  }, 60_000);
+  afterAll(async () => {
+    await dist.close?.();
+  });
+  return dist;
 }
 
 /** Installs daemontools (ts build, no boot hook) into `root` from the distribution. */
