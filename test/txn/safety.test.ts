@@ -175,7 +175,7 @@ describe('modes, errors and messages', () => {
   });
 
   it('read-only-root: EROFS exits 111 naming the cause and the host path', async (ctx) => {
-    if (process.getuid?.() !== 0) ctx.skip();
+    if (process.getuid?.() !== 0) ctx.skip('needs root to mount a read-only tmpfs');
     const f = await manageFixture();
     const mnt = path.join(tempDir(), 'ro');
     mkdirSync(mnt);
