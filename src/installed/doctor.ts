@@ -3,7 +3,7 @@ import { access, lstat, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { shellQuote } from '../core/root.js';
 import type { Root } from '../core/root.js';
-import { txnDir } from './txn.js';
+import { readJournal, txnDir } from './txn.js';
 import { SYSTEMD_UNIT } from '../boot/boot.js';
 import { listInstalled } from './installed.js';
 import { MANIFEST_FILE, parseManifest } from './manifest.js';
@@ -267,7 +267,19 @@ async function nodeFound(root: Root): Promise<DoctorCheck> {
 /** What an interrupted transaction leaves: its journal, staging dirs, removal asides, `{new}` names. */
 async function leftovers(root: Root): Promise<DoctorCheck> {
   const found: string[] = [];
-  if ((await lstat(txnDir(root)).catch(() => undefined)) !== undefined) found.push(root.display(txnDir(root)));
+  if ((await lstat(txnDir(root)).catch(() => undefined)) !== undefined) {
+    try {
+      await readJournal(root);
+    } catch (err) {
+      return {
+        check: 'leftovers',
+        ok: false,
+        detail: `the journal in ${root.display(txnDir(root))} is not replayed: ${err instanceof Error ? err.message : String(err)}`,
+        fix: `djbpkg replays only a journal it can have written itself (regular file, owned by the user running djbpkg, mode 0600, in a 0700 directory, every path inside ROOT); if this root came from elsewhere, read the journal and remove ${shellQuote(txnDir(root))} by hand; see docs/trust.md`,
+      };
+    }
+    found.push(root.display(txnDir(root)));
+  }
   const dirs = [root.commandDir, root.usrLocalBin, root.etcDir, path.join(root.systemdSystemDir, 'multi-user.target.wants'), root.systemdSystemDir, root.packageDir];
   for (const cat of await readdir(root.packageDir).catch(() => [] as string[])) dirs.push(path.join(root.packageDir, cat));
   for (const d of dirs) {
