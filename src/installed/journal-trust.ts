@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
-import { lstat, open, realpath } from 'node:fs/promises';
+import { lstat, open } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
+import { outsideRoot } from '../core/confine.js';
 import type { Root } from '../core/root.js';
 
 /**
@@ -48,7 +49,7 @@ export async function checkJournalDir(root: Root, dir: string, journal: string):
   if (!st.isDirectory()) throw refused(journal, `${dir} is not a directory`);
   if (st.uid !== myUid()) throw refused(journal, `${dir} is owned by uid ${st.uid}, not by the user running djbpkg (uid ${myUid()})`);
   if ((st.mode & 0o7777) !== 0o700) throw refused(journal, `${dir} has mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}, not 0700`);
-  const why = await outsideRoot(root, dir);
+  const why = outsideRoot(root, dir, true);
   if (why) throw refused(journal, `${dir} ${why}`);
 }
 
@@ -81,37 +82,6 @@ export async function readTrustedJournal(journal: string): Promise<string | unde
   }
 }
 
-function within(base: string, p: string): boolean {
-  const rel = path.relative(base, p);
-  return rel !== '' && rel !== '..' && !rel.startsWith('..' + path.sep) && !path.isAbsolute(rel);
-}
-
-/**
- * Why `p` is not inside ROOT (undefined when it is): it must be absolute and
- * normal, lexically inside ROOT, and the deepest existing directory on its way
- * must really (symlinks resolved) lie inside ROOT's real path. Its last
- * component is not followed: recovery acts on it with lstat, rename and unlink.
- */
-export async function outsideRoot(root: Root, p: string): Promise<string | undefined> {
-  if (!path.isAbsolute(p) || path.resolve(p) !== p) return 'is not an absolute, normal path';
-  if (!root.isSystemRoot && !within(root.dir, p)) return `lies outside ROOT ${root.dir}`;
-  if (root.isSystemRoot && p === '/') return 'is ROOT itself';
-  const realRoot = await realpath(root.dir).catch(() => root.dir);
-  let dir = path.dirname(p);
-  for (;;) {
-    try {
-      const real = await realpath(dir);
-      if (real !== realRoot && !within(realRoot, real) && realRoot !== '/') return `leads out of ROOT through a symlink (${dir} is really ${real})`;
-      return undefined;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') return `cannot be examined (${dir}: ${code ?? String(err)})`;
-      if (dir === path.dirname(dir)) return undefined;
-      dir = path.dirname(dir);
-    }
-  }
-}
-
 function describeRecord(n: number, r: unknown): string {
   const op = r && typeof r === 'object' && typeof (r as { op?: unknown }).op === 'string' ? (r as { op: string }).op : '?';
   return `record ${n} (${op})`;
@@ -133,7 +103,7 @@ export async function checkRecords(root: Root, dir: string, journal: string, rec
     for (const f of fields) {
       const p = rec[f];
       if (typeof p !== 'string') throw refused(journal, `${name} has no ${f} path`);
-      const why = await outsideRoot(root, p);
+      const why = outsideRoot(root, p);
       if (why) throw refused(journal, `${name}: ${f} ${p} ${why}`);
     }
     if (rec.op === 'staging' && (typeof rec.label !== 'string' || rec.label === '' || rec.label.includes('/') || rec.label.startsWith('.'))) throw refused(journal, `${name} has a bad label`);
