@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { DjbError } from '../core/errors.js';
 import { EXIT_OK } from '../core/exit.js';
+import { setHintOptions } from '../core/hint.js';
 import type { Io } from '../core/io.js';
 import { COMMANDS } from './commands.js';
 import { checkArgs, checkRootArg, checkVerb, nearest, recoverFirst } from './validate.js';
@@ -17,6 +18,7 @@ export function packageVersion(): string {
 export async function main(argv: string[], io: Io): Promise<number> {
   const verbose = argv.includes('--verbose') || /\bdjbpkg\b/.test(io.env.DEBUG ?? '');
   let exitCode = EXIT_OK;
+  setHintOptions({});
   try {
     checkRootArg(argv, io);
     checkVerb(argv, [...COMMANDS.map((make) => String(make(io).command ?? '').split(' ')[0]!), COMPLETION_MACHINERY]);
@@ -46,6 +48,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       })
       .middleware(async (args) => {
         checkArgs(args);
+        setHintOptions({ recipes: args.recipes as string[] | undefined, distfiles: args.distfiles as string | undefined });
         await recoverFirst(io, args._[0] === undefined ? undefined : String(args._[0]));
       })
       .strict()

@@ -1,9 +1,11 @@
 import type { Argv, CommandModule } from 'yargs';
 import { DjbError } from '../core/errors.js';
+import { djbpkgCommand } from '../core/hint.js';
 import type { Io } from '../core/io.js';
 import {
   Accounts,
   addService,
+  checkServiceName,
   disableService,
   enableService,
   followLog,
@@ -30,6 +32,7 @@ interface ServiceArgs extends GlobalArgs {
   'purge-logs': boolean;
   lines: number;
   follow: boolean;
+  force: boolean;
   '--'?: string[];
 }
 
@@ -129,10 +132,12 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
           .option('user', { type: 'string', requiresArg: true, describe: 'run the command as this account (setuidgid)' })
           .option('log-user', { type: 'string', requiresArg: true, describe: 'run multilog as this account, owner of the log directory', defaultDescription: 'multilog or log if such an account exists, else nobody' })
           .option('env', { type: 'string', requiresArg: true, coerce: toList, describe: 'KEY=VALUE into env/ (read by envdir; repeatable)' })
-          .option('down', { type: 'boolean', default: false, describe: 'write a down file: supervise will not start it until told to' }) as never,
+          .option('down', { type: 'boolean', default: false, describe: 'write a down file: supervise will not start it until told to' })
+          .option('force', { type: 'boolean', default: false, describe: 'replace an existing, different definition (what it had is kept in ROOT/var/lib/djbpkg/service-backups)' }) as never,
       handler: async (args: ServiceArgs) => {
         const command = [...(args.command ?? []), ...(args['--'] ?? [])].map(String);
-        if (command.length === 0) throw new DjbError('E_USAGE', `no command given for service ${args.name}`, { hint: `djbpkg service add ${args.name} -- COMMAND [ARGS...]` });
+        checkServiceName(args.name);
+        if (command.length === 0) throw new DjbError('E_USAGE', `no command given for service ${args.name}`, { hint: djbpkgCommand(io.root, ['service', 'add', args.name], { tail: '-- COMMAND [ARGS...]' }) });
         const accounts = Accounts.load(io.root);
         const amRoot = process.getuid?.() === 0;
         const user = args.user === undefined ? undefined : accounts.require(args.user, '--user');
@@ -148,7 +153,7 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
           logOwner = logUser;
         }
         const spec: ServiceSpec = { name: args.name, command, user, logUser, logOwner, env: parseEnv(args.env ?? []), down: args.down };
-        const r = await addService(io.root, spec);
+        const r = await addService(io.root, spec, { force: args.force, nowMs: io.now() });
         const who = logUser ? `as ${logUser.name}` : 'as the invoking user';
         if (args.json) {
           json(io.stdout, {
@@ -160,13 +165,16 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
             logDir: io.root.display(r.logDir),
             user: user?.name ?? null,
             logUser: logUser?.name ?? null,
+            backup: r.backup === null ? null : io.root.display(r.backup),
           });
           return;
         }
         if (r.created) info(io.stderr, `defined ${spec.name} in ${io.root.display(r.definition)}; logs go to ${io.root.display(r.logDir)}, written ${who}`);
-        else if (r.changed) info(io.stderr, `updated ${spec.name} (${r.updated.join(', ') || 'log directory'}); restart it to use the new definition`);
-        else info(io.stderr, `${spec.name} is already defined exactly so; nothing changed`);
-        if (r.created) info(io.stderr, `start it with: djbpkg service enable ${spec.name}`);
+        else if (r.changed) {
+          info(io.stderr, `updated ${spec.name} (${r.updated.join(', ') || 'log directory'})` + (r.backup ? `; what it replaced is kept in ${io.root.display(r.backup)}` : ''));
+          info(io.stderr, `restart it to use the new definition: ${djbpkgCommand(io.root, ['service', 'restart', spec.name])}`);
+        } else info(io.stderr, `${spec.name} is already defined exactly so; nothing changed`);
+        if (r.created) info(io.stderr, `start it with: ${djbpkgCommand(io.root, ['service', 'enable', spec.name])}`);
       },
     },
     {

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DjbError } from '../core/errors.js';
+import { djbpkgCommand } from '../core/hint.js';
 import type { Root } from '../core/root.js';
 import { LABEL_DIGITS, LocalTimeFormatter } from '../supervision/tai64nlocal.js';
 import { servicePaths } from './names.js';
@@ -22,7 +23,7 @@ export function logDirOf(root: Root, name: string): string {
     }
   }
   throw new DjbError('E_NOT_INSTALLED', `service ${name} has no log directory (${root.display(p.logDir)})`, {
-    hint: `define it with djbpkg service add ${name} -- COMMAND`,
+    hint: `define it with ${djbpkgCommand(root, ['service', 'add', name], { tail: '-- COMMAND' })}`,
   });
 }
 
