@@ -38,7 +38,9 @@ export function healthLine(st: ServiceStatus, nowMs: number, stateText: (s: Supe
 function trouble(st: ServiceStatus): string {
   const parts: string[] = [];
   if (st.wantsUp && st.health.health === 'crash-looping') parts.push('crash-looping');
-  if (st.logWantsUp && st.logHealth && st.logHealth.health !== 'up') parts.push(`logger ${st.logHealth.health}`);
+  // A logger that is down with its service (both unsupervised) is not named apart.
+  const serviceDown = st.wantsUp && st.health.health === 'down';
+  if (st.logWantsUp && st.logHealth && st.logHealth.health !== 'up' && !(serviceDown && st.logHealth.health === 'down')) parts.push(`logger ${st.logHealth.health}`);
   return parts.length ? `${st.name} (${parts.join(', ')})` : st.name;
 }
 
