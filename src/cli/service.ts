@@ -11,14 +11,14 @@ import {
   followLog,
   logDirOf,
   removeService,
-  serviceNames,
-  serviceStatus,
   tailLog,
   transition,
 } from '../service/index.js';
 import type { ServiceChange, ServiceSpec, ServiceStatus, SuperviseState, Transition } from '../service/index.js';
 import type { GlobalArgs } from './fetch-options.js';
 import { info, json } from './render.js';
+import { MAX_NOTIFICATION_FD } from '../supervision/readiness.js';
+import { reportLogger, runStatus } from './service-health.js';
 
 interface ServiceArgs extends GlobalArgs {
   name: string;
@@ -28,6 +28,7 @@ interface ServiceArgs extends GlobalArgs {
   'log-user'?: string;
   env?: string[];
   down: boolean;
+  'ready-fd'?: number;
   wait: number;
   'purge-logs': boolean;
   lines: number;
@@ -99,6 +100,15 @@ function waitSeconds(args: ServiceArgs): number {
   return args.wait;
 }
 
+/** `--ready-fd N`: a whole number from 3 (0-2 are stdin, stdout, stderr) to MAX_NOTIFICATION_FD. */
+function readyFdOption(value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 3 || value > MAX_NOTIFICATION_FD) {
+    throw new DjbError('E_USAGE', `bad --ready-fd ${String(value)}: want a descriptor number from 3 to ${MAX_NOTIFICATION_FD}`, { hint: 'e.g. --ready-fd 3, and the command writes a newline on fd 3 when it is ready' });
+  }
+  return value;
+}
+
 function waitOption<T>(y: Argv<T>, def: number, what: string) {
   return y.option('wait', { type: 'number', default: def, requiresArg: true, describe: `seconds to wait ${what} (0: do not wait)` });
 }
@@ -133,7 +143,8 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
           .option('log-user', { type: 'string', requiresArg: true, describe: 'run multilog as this account, owner of the log directory', defaultDescription: 'multilog or log if such an account exists, else nobody' })
           .option('env', { type: 'string', requiresArg: true, coerce: toList, describe: 'KEY=VALUE into env/ (read by envdir; repeatable)' })
           .option('down', { type: 'boolean', default: false, describe: 'write a down file: supervise will not start it until told to' })
-          .option('force', { type: 'boolean', default: false, describe: 'replace an existing, different definition (what it had is kept in ROOT/var/lib/djbpkg/service-backups)' }) as never,
+          .option('force', { type: 'boolean', default: false, describe: 'replace an existing, different definition (what it had is kept in ROOT/var/lib/djbpkg/service-backups)' })
+          .option('ready-fd', { type: 'number', requiresArg: true, describe: 'the command writes a newline on this descriptor (3 or more) when ready: writes notification-fd, as s6' }) as never,
       handler: async (args: ServiceArgs) => {
         const command = [...(args.command ?? []), ...(args['--'] ?? [])].map(String);
         checkServiceName(args.name);
@@ -152,7 +163,7 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
           logUser ??= accounts.defaultLogAccount();
           logOwner = logUser;
         }
-        const spec: ServiceSpec = { name: args.name, command, user, logUser, logOwner, env: parseEnv(args.env ?? []), down: args.down };
+        const spec: ServiceSpec = { name: args.name, command, user, logUser, logOwner, env: parseEnv(args.env ?? []), down: args.down, readyFd: readyFdOption(args['ready-fd']) };
         const r = await addService(io.root, spec, { force: args.force, nowMs: io.now() });
         const who = logUser ? `as ${logUser.name}` : 'as the invoking user';
         if (args.json) {
@@ -215,31 +226,9 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
     transitionCommand('restart', 'restart NAME', '-t'),
     {
       command: 'status [names..]',
-      describe: 'one line per service (state, pid, seconds, normally up/down, paused, logger); exit 0 only if every service that should be up is up',
+      describe: 'one line per service and logger: up, down or crash-looping, pid, seconds, restarts, last exit; exit 111 if any that should be up is not up',
       handler: async (args: ServiceArgs) => {
-        const names = args.names?.length ? args.names.map(String) : serviceNames(io.root);
-        const all = names.map((n) => serviceStatus(io.root, n));
-        const bad = all.filter((s) => !s.ok);
-        const now = nowMs();
-        if (args.json) {
-          json(io.stdout, {
-            root: io.root.dir,
-            ok: bad.length === 0,
-            services: all.map((s) => ({
-              name: s.name,
-              defined: s.defined,
-              enabled: s.enabled,
-              wantsUp: s.wantsUp,
-              ok: s.ok,
-              ...stateJson(s.state, now),
-              log: s.log ? stateJson(s.log, now) : null,
-            })),
-          });
-        } else if (all.length === 0) info(io.stderr, `no services in ${io.root.display(io.root.serviceDir)} or ${io.root.display(io.root.svcDefinitionsDir)}`);
-        else io.stdout.write(all.map((s) => statusLine(s, now) + '\n').join(''));
-        if (bad.length > 0) {
-          throw new DjbError('E_UNHEALTHY', `${bad.length === 1 ? 'service' : 'services'} ${bad.map((s) => s.name).join(', ')} should be up but ${bad.length === 1 ? 'is' : 'are'} not`, { temporary: true });
-        }
+        await runStatus(io, args.names, args.json, (s) => stateJson(s, nowMs()), (s) => stateText(s, nowMs()));
       },
     },
     {
@@ -254,7 +243,11 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
         const dir = logDirOf(io.root, args.name);
         const out = tailLog(dir, args.lines);
         if (out.length) io.stdout.write(out.join('\n') + '\n');
-        if (!args.follow) return;
+        const failing = reportLogger(io, args.name, dir, out.length, args.lines);
+        if (!args.follow) {
+          if (failing) throw failing;
+          return;
+        }
         const stop = new AbortController();
         const onSignal = (): void => stop.abort();
         process.once('SIGINT', onSignal);

@@ -18,6 +18,8 @@ export interface ServiceSpec {
   logOwner: Account;
   env: Record<string, string>;
   down: boolean;
+  /** Descriptor the command writes its readiness line on (`notification-fd`, s6's convention); none when undefined. */
+  readyFd?: number;
 }
 
 /** One file, directory or link of a definition, relative to the definition dir. */
@@ -81,6 +83,7 @@ export function definitionEntries(root: Root, spec: ServiceSpec): Entry[] {
     { kind: 'link', rel: 'log/main', target: logMainTarget(root, spec.name) },
   );
   if (spec.down) entries.push({ kind: 'file', rel: 'down', text: '', mode: 0o644 });
+  if (spec.readyFd !== undefined) entries.push({ kind: 'file', rel: 'notification-fd', text: `${spec.readyFd}\n`, mode: 0o644 });
   return entries;
 }
 
@@ -214,6 +217,10 @@ export async function addService(root: Root, spec: ServiceSpec, opts: { force?: 
     if (!spec.down && (await lstat(path.join(p.definition, 'down')).catch(() => undefined))) {
       await unlink(path.join(p.definition, 'down'));
       result.updated.push('down');
+    }
+    if (spec.readyFd === undefined && (await lstat(path.join(p.definition, 'notification-fd')).catch(() => undefined))) {
+      await unlink(path.join(p.definition, 'notification-fd'));
+      result.updated.push('notification-fd');
     }
   } catch (err) {
     throw ioError(`unable to update ${p.definition}${result.backup ? ` (what it had is kept in ${result.backup})` : ''}`, err);

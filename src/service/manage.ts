@@ -6,6 +6,9 @@ import { requireInsideRoot } from '../core/confine.js';
 import { PACKAGE_VERB, djbpkgCommand } from '../core/hint.js';
 import { shellQuote } from '../core/root.js';
 import type { Root } from '../core/root.js';
+import { awaitService } from './await.js';
+import { healthOf, statusOk } from './health.js';
+import type { Health } from './health.js';
 import { isServiceName, servicePaths } from './names.js';
 import type { ServicePaths } from './names.js';
 import { control, isSupervised, readState, waitUntil } from './supervise.js';
@@ -92,11 +95,14 @@ export async function enableService(root: Root, name: string, waitSeconds: numbe
     changed = true;
   }
   if (waitSeconds > 0) {
-    const ok = await waitUntil(() => {
-      const s = readState(p.link);
-      return s.supervised && (!s.normallyUp || s.pid !== 0);
-    }, waitSeconds);
-    if (!ok) throw timeout(name, 'did not come up', waitSeconds, `is svscan running for ${root.display(root.serviceDir)}? ${djbpkgCommand(root, ['boot'])} starts it`);
+    await awaitService({
+      name,
+      dir: p.link,
+      seconds: waitSeconds,
+      reached: (s) => s.supervised,
+      mustRun: (s) => s.normallyUp,
+      hint: `is svscan running for ${root.display(root.serviceDir)}? ${djbpkgCommand(root, ['boot'])} starts it`,
+    });
   }
   return { name, changed, ...states(p.link) };
 }
@@ -209,7 +215,9 @@ export async function transition(root: Root, name: string, verb: Transition, wai
     reached = (s) => s.pid !== 0 && (before.pid === 0 || s.pid !== before.pid);
   }
   control(dir, bytes);
-  if (waitSeconds > 0 && !(await waitUntil(() => reached(readState(dir)), waitSeconds))) {
+  if (waitSeconds > 0 && verb !== 'stop') {
+    await awaitService({ name, dir, seconds: waitSeconds, reached, mustRun: () => true, hint: `see its log: ${djbpkgCommand(root, ['service', 'logs', name])}` });
+  } else if (waitSeconds > 0 && !(await waitUntil(() => reached(readState(dir)), waitSeconds))) {
     const what = verb === 'stop' ? 'did not go down' : verb === 'start' ? 'did not come up' : 'did not restart';
     throw timeout(name, what, waitSeconds, verb === 'stop' ? `does it ignore TERM? svc -k ${shellQuote(root.display(dir))} kills it` : `see its log: ${djbpkgCommand(root, ['service', 'logs', name])}`);
   }
@@ -225,7 +233,13 @@ export interface ServiceStatus {
   log: SuperviseState | undefined;
   /** Enabled and supervise wants it up (or, unsupervised, it is normally up). */
   wantsUp: boolean;
-  /** False only when it wants up and is not up. */
+  /** The same for its logger (false without one). */
+  logWantsUp: boolean;
+  /** The directory supervise runs in (through the /service link while enabled). */
+  dir: string;
+  health: Health;
+  logHealth: Health | undefined;
+  /** False when it, or its logger, is wanted up and is not `up` (down or crash-looping). */
   ok: boolean;
 }
 
@@ -262,6 +276,12 @@ export function serviceStatus(root: Root, name: string): ServiceStatus {
   }
   const dir = enabled ? p.link : p.definition;
   const { state, log } = states(dir);
-  const wantsUp = enabled && (state.supervised ? state.want === 'up' : state.normallyUp);
-  return { name, defined, enabled, state, log, wantsUp, ok: !wantsUp || state.pid !== 0 };
+  const wanted = (s: SuperviseState): boolean => enabled && (s.supervised ? s.want === 'up' : s.normallyUp);
+  const wantsUp = wanted(state);
+  const logWantsUp = log !== undefined && wanted(log);
+  const now = Date.now();
+  const health = healthOf(dir, state, now);
+  const logHealth = log ? healthOf(path.join(dir, 'log'), log, now) : undefined;
+  return { name, defined, enabled, state, log, wantsUp, logWantsUp, dir, health, logHealth, ok: statusOk(wantsUp, health, logWantsUp, logHealth) };
 }
+

@@ -27,7 +27,7 @@ async function wrongMd5(): Promise<{ root: string; tarball: Buffer; recipes: str
   return { root: f.root, tarball, recipes: f.recipes, recipeFile };
 }
 
-function expectMovedAside(r: { code: number; stderr: string }, file: string, aside: string, recipeFile: string): void {
+function expectMovedAside(r: { code: number | null; stderr: string }, file: string, aside: string, recipeFile: string): void {
   expect(r.code, r.stderr).toBe(100);
   const [fatal, hint] = r.stderr.trim().split('\n');
   expect(fatal).toBe(`djbpkg: fatal: the cached ${file} does not match the recipe (MD5: recipe ${WRONG_MD5}, file ${/file ([0-9a-f]{32})\)/.exec(fatal!)?.[1]}); moved it aside to ${aside}; --offline forbids fetching it again`);
