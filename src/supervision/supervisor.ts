@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { mkfifo, processStartTime, signalProcess, tryLockExclusive } from '../posix/index.js';
 import { errcode, errstr } from './errstr.js';
+import { planRun } from './fastpath.js';
+import { startPlan } from './faststart.js';
 import { commandOf, TABLE, type Action } from './machine.js';
 import { readChildRecord, writeChildRecord } from './sidecar.js';
 import { packStatus, unpackStatus, type Want } from './status.js';
@@ -88,6 +90,8 @@ export class Supervisor {
   private flagExit = false;
   private pid = 0;
   private child: ChildProcess | undefined;
+  /** How the current child was started: `fast` (supervise ran the chain itself) or `script` (`./run` by its shell). */
+  private how: 'fast' | 'script' = 'script';
   /** Start time of an adopted `./run` while it is watched through /proc. */
   private adoptedStart: bigint | undefined;
   private watch: NodeJS.Timeout | undefined;
@@ -383,10 +387,18 @@ export class Supervisor {
     let failed: unknown;
     const hooks = this.opts.childHooks;
     try {
-      const extra = hooks?.prepare();
-      const stdio = extra ? [...this.opts.stdio, ...extra.stdio] : this.opts.stdio;
-      const env = extra ? { ...this.opts.env, ...extra.env } : this.opts.env;
-      child = spawn('./run', [], { cwd: this.base, env, stdio });
+      this.how = 'script';
+      if (!hooks && fastPathOn()) {
+        const planned = planRun(this.base, this.opts.env);
+        if ('plan' in planned) child = startPlan(planned.plan, this.base, this.opts.stdio);
+        if (child) this.how = 'fast';
+      }
+      if (!child) {
+        const extra = hooks?.prepare();
+        const stdio = extra ? [...this.opts.stdio, ...extra.stdio] : this.opts.stdio;
+        const env = extra ? { ...this.opts.env, ...extra.env } : this.opts.env;
+        child = spawn('./run', [], { cwd: this.base, env, stdio });
+      }
     } catch (err) {
       failed = err;
     }
@@ -424,6 +436,7 @@ export class Supervisor {
         pid: this.pid,
         start: processStartTime(this.pid) ?? 0n,
         pipe: this.opts.pipeIno ?? 0n,
+        run: this.how,
       });
     } catch (err) {
       this.opts.stderr(`supervise: warning: unable to write ${this.label}/supervise/child: ${errstr(err)}\n`);
@@ -486,4 +499,13 @@ export class Supervisor {
       }
     }
   }
+}
+
+/**
+ * The fast path (fastpath.ts) is on unless svscan's environment has
+ * DJBPKG_TEST_FASTPATH=off: a switch for the differential tests, which run
+ * the same scripts both ways.
+ */
+function fastPathOn(): boolean {
+  return process.env.DJBPKG_TEST_FASTPATH !== 'off';
 }
