@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { mkfifo, processStartTime, signalProcess, tryLockExclusive } from '../posix/index.js';
 import { errcode, errstr } from './errstr.js';
+import { planRun } from './fastpath.js';
+import { startPlan } from './faststart.js';
 import { emptyHistory, noteExit, noteStart, readHistory, writeHistory, type History } from './history.js';
 import { commandOf, TABLE, type Action } from './machine.js';
 import { readChildRecord, writeChildRecord } from './sidecar.js';
@@ -101,6 +103,8 @@ export class Supervisor {
   private flagExit = false;
   private pid = 0;
   private child: ChildProcess | undefined;
+  /** How the current child was started: `fast` (supervise ran the chain itself) or `script` (`./run` by its shell). */
+  private how: 'fast' | 'script' = 'script';
   /** Start time of an adopted `./run` while it is watched through /proc. */
   private adoptedStart: bigint | undefined;
   private watch: NodeJS.Timeout | undefined;
@@ -404,12 +408,19 @@ export class Supervisor {
     const hooks = this.opts.childHooks;
     let readyFd = 0;
     try {
+      this.how = 'script';
       const extra = hooks?.prepare();
       const env = extra ? { ...this.opts.env, ...extra.env } : this.opts.env;
       const fds = this.childFds(extra?.stdio ?? []);
       readyFd = fds.readyFd;
       try {
-        child = spawn('./run', [], { cwd: this.base, env, stdio: fds.stdio });
+        // The fast path passes descriptors 0-2 only: a readiness pipe or a hand-over needs ./run.
+        if (!hooks && fds.stdio.length === 3 && fds.stdio.every((fd) => typeof fd === 'number') && fastPathOn()) {
+          const planned = planRun(this.base, this.opts.env);
+          if ('plan' in planned) child = startPlan(planned.plan, this.base, fds.stdio as [number, number, number]);
+          if (child) this.how = 'fast';
+        }
+        child ??= spawn('./run', [], { cwd: this.base, env, stdio: fds.stdio });
       } finally {
         this.readiness?.closeWriteEnd();
         this.tee?.closeWriteEnd();
@@ -515,6 +526,7 @@ export class Supervisor {
         pid: this.pid,
         start: processStartTime(this.pid) ?? 0n,
         pipe: this.opts.pipeIno ?? 0n,
+        run: this.how,
       });
     } catch (err) {
       this.opts.stderr(`supervise: warning: unable to write ${this.label}/supervise/child: ${errstr(err)}\n`);
@@ -580,4 +592,13 @@ export class Supervisor {
       }
     }
   }
+}
+
+/**
+ * The fast path (fastpath.ts) is on unless svscan's environment has
+ * DJBPKG_TEST_FASTPATH=off: a switch for the differential tests, which run
+ * the same scripts both ways.
+ */
+function fastPathOn(): boolean {
+  return process.env.DJBPKG_TEST_FASTPATH !== 'off';
 }
