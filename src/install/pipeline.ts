@@ -245,7 +245,7 @@ function startsSvscan(ctx: InstallContext): boolean {
   return !isClassic(ctx.recipe);
 }
 
-/** The install stages, in order (DESIGN.md's pipeline from fetch to boot). */
+/** The install stages, in order, from fetch to boot (docs/design/pipeline.md). */
 export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
   {
     name: 'fetch',

@@ -8,7 +8,7 @@ import { readJournal, txnDir } from './txn.js';
 import { SYSTEMD_UNIT } from '../boot/boot.js';
 import { listInstalled } from './installed.js';
 import { MANIFEST_FILE, parseManifest } from './manifest.js';
-import { PACKAGE_MODE } from '../install/init.js';
+import { PACKAGE_MODE } from '../core/root.js';
 import { readBootRecord, runs } from '../boot/start.js';
 
 /**
