@@ -30,7 +30,7 @@ interface ServiceArgs extends GlobalArgs {
   down: boolean;
   wait: number;
   'purge-logs': boolean;
-  lines: number;
+  lines: string | string[];
   follow: boolean;
   force: boolean;
   '--'?: string[];
@@ -91,6 +91,13 @@ function parseEnv(pairs: string[]): Record<string, string> {
     env[p.slice(0, eq)] = p.slice(eq + 1);
   }
   return env;
+}
+
+/** `-n`: the word as given (yargs would turn `ten` into NaN), a whole number of lines. */
+function wholeNumber(v: string | string[]): number {
+  const word = String(Array.isArray(v) ? v.at(-1) : v);
+  if (!/^[0-9]+$/.test(word)) throw new DjbError('E_USAGE', `bad -n ${word}: want a whole number of lines (0 or more)`, { hint: 'e.g. -n 50' });
+  return Number(word);
 }
 
 /** `--wait`: a finite number of seconds, not negative (NaN would wait forever). */
@@ -247,12 +254,12 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
       describe: "print NAME's log with local times (as tai64nlocal does); -f follows it through rotations",
       builder: (yy) =>
         yy
-          .option('lines', { alias: 'n', type: 'number', default: 10, requiresArg: true, describe: 'print the last LINES lines' })
+          .option('lines', { alias: 'n', type: 'string', default: '10', requiresArg: true, describe: 'print the last LINES lines' })
           .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new lines until interrupted' }) as never,
       handler: async (args: ServiceArgs) => {
-        if (!Number.isInteger(args.lines) || args.lines < 0) throw new DjbError('E_USAGE', `bad -n ${String(args.lines)}: want a whole number of lines`);
+        const lines = wholeNumber(args.lines);
         const dir = logDirOf(io.root, args.name);
-        const out = tailLog(dir, args.lines);
+        const out = tailLog(dir, lines);
         if (out.length) io.stdout.write(out.join('\n') + '\n');
         if (!args.follow) return;
         const stop = new AbortController();
