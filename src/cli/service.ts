@@ -18,6 +18,7 @@ import {
 } from '../service/index.js';
 import type { ServiceChange, ServiceSpec, ServiceStatus, SuperviseState, Transition } from '../service/index.js';
 import type { GlobalArgs } from './fetch-options.js';
+import { ownOptionsFirst } from './help.js';
 import { info, json } from './render.js';
 
 interface ServiceArgs extends GlobalArgs {
@@ -35,6 +36,9 @@ interface ServiceArgs extends GlobalArgs {
   force: boolean;
   '--'?: string[];
 }
+
+/** Every `djbpkg service` verb (checked before parsing: an unknown one is named with the nearest). */
+export const SERVICE_VERBS = ['add', 'enable', 'disable', 'remove', 'start', 'stop', 'restart', 'status', 'logs'];
 
 /** Default seconds `start`, `stop`, `restart` wait for the state (sv's default is 7). */
 export const DEFAULT_TRANSITION_WAIT = 7;
@@ -279,11 +283,11 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
     command: 'service',
     describe: 'add, enable, disable, remove, start, stop, restart services; status and logs',
     builder: (y) => {
-      for (const sub of subcommands) y.command(sub);
+      for (const sub of subcommands) y.command(ownOptionsFirst(sub));
       return y.command('$0 [verb]', false, () => {}, (args) => {
         const word = args.verb as string | undefined;
         throw new DjbError('E_USAGE', word === undefined ? 'no service verb given' : `unknown service verb: ${word}`, {
-          hint: 'use one of add, enable, disable, remove, start, stop, restart, status, logs (djbpkg service --help)',
+          hint: `use one of ${SERVICE_VERBS.join(', ')} (djbpkg service --help)`,
         });
       }) as never;
     },
