@@ -16,6 +16,7 @@ import {
 } from '../service/index.js';
 import type { ServiceChange, ServiceSpec, ServiceStatus, SuperviseState, Transition } from '../service/index.js';
 import type { GlobalArgs } from './fetch-options.js';
+import { ownOptionsFirst } from './help.js';
 import { info, json } from './render.js';
 import { MAX_NOTIFICATION_FD } from '../supervision/readiness.js';
 import { reportLogger, runStatus } from './service-health.js';
@@ -31,11 +32,14 @@ interface ServiceArgs extends GlobalArgs {
   'ready-fd'?: number;
   wait: number;
   'purge-logs': boolean;
-  lines: number;
+  lines: string | string[];
   follow: boolean;
   force: boolean;
   '--'?: string[];
 }
+
+/** Every `djbpkg service` verb (checked before parsing: an unknown one is named with the nearest). */
+export const SERVICE_VERBS = ['add', 'enable', 'disable', 'remove', 'start', 'stop', 'restart', 'status', 'logs'];
 
 /** Default seconds `start`, `stop`, `restart` wait for the state (sv's default is 7). */
 export const DEFAULT_TRANSITION_WAIT = 7;
@@ -92,6 +96,13 @@ function parseEnv(pairs: string[]): Record<string, string> {
     env[p.slice(0, eq)] = p.slice(eq + 1);
   }
   return env;
+}
+
+/** `-n`: the word as given (yargs would turn `ten` into NaN), a whole number of lines. */
+function wholeNumber(v: string | string[]): number {
+  const word = String(Array.isArray(v) ? v.at(-1) : v);
+  if (!/^[0-9]+$/.test(word)) throw new DjbError('E_USAGE', `bad -n ${word}: want a whole number of lines (0 or more)`, { hint: 'e.g. -n 50' });
+  return Number(word);
 }
 
 /** `--wait`: a finite number of seconds, not negative (NaN would wait forever). */
@@ -236,12 +247,12 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
       describe: "print NAME's log with local times (as tai64nlocal does); -f follows it through rotations",
       builder: (yy) =>
         yy
-          .option('lines', { alias: 'n', type: 'number', default: 10, requiresArg: true, describe: 'print the last LINES lines' })
+          .option('lines', { alias: 'n', type: 'string', default: '10', requiresArg: true, describe: 'print the last LINES lines' })
           .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new lines until interrupted' }) as never,
       handler: async (args: ServiceArgs) => {
-        if (!Number.isInteger(args.lines) || args.lines < 0) throw new DjbError('E_USAGE', `bad -n ${String(args.lines)}: want a whole number of lines`);
+        const lines = wholeNumber(args.lines);
         const dir = logDirOf(io.root, args.name);
-        const out = tailLog(dir, args.lines);
+        const out = tailLog(dir, lines);
         if (out.length) io.stdout.write(out.join('\n') + '\n');
         const failing = reportLogger(io, args.name, dir, out.length, args.lines);
         if (!args.follow) {
@@ -265,11 +276,11 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
     command: 'service',
     describe: 'add, enable, disable, remove, start, stop, restart services; status and logs',
     builder: (y) => {
-      for (const sub of subcommands) y.command(sub);
+      for (const sub of subcommands) y.command(ownOptionsFirst(sub));
       return y.command('$0 [verb]', false, () => {}, (args) => {
         const word = args.verb as string | undefined;
         throw new DjbError('E_USAGE', word === undefined ? 'no service verb given' : `unknown service verb: ${word}`, {
-          hint: 'use one of add, enable, disable, remove, start, stop, restart, status, logs (djbpkg service --help)',
+          hint: `use one of ${SERVICE_VERBS.join(', ')} (djbpkg service --help)`,
         });
       }) as never;
     },

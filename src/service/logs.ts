@@ -130,12 +130,29 @@ export async function followLog(dir: string, emit: (line: string) => void, signa
         open(false);
         continue;
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, intervalMs);
-        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-      });
+      await pause(intervalMs, signal);
     }
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/**
+ * Waits `ms` or until `signal` aborts. The abort listener is removed when the
+ * time is up: one added per poll and never removed piled up on the signal
+ * (MaxListenersExceededWarning after a few seconds of `logs -f`).
+ */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const onAbort = (): void => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -63,7 +63,7 @@ describe('djbpkg service add', { timeout: 60_000 }, () => {
     [['service', 'add', 'x', '--env', 'A=trailing ', '--', 'true'], /value of A cannot be kept by envdir/],
     [['service', 'add', 'x', '--user', 'no-such-account-here', '--', 'true'], /unknown account no-such-account-here/],
     [['service', 'enable', 'undefined-one'], /service undefined-one is not defined/],
-    [['service', 'frob'], /unknown service verb: frob/],
+    [['service', 'frob'], /unknown command: service frob/],
     [['service', 'disable', 'x', '--wait', 'soon'], /bad --wait/],
     [['service', 'stop', 'x', '--wait', '-1'], /bad --wait -1/],
   ])('refuses %j with one fatal line and exit 100', async (args, message) => {

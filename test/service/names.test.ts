@@ -106,6 +106,9 @@ describe('hints can be pasted', { timeout: 120_000 }, () => {
     expect(r.stderr).toContain(`(start it with: djbpkg boot --root '${root}')`);
     expect(r.stderr).toContain(`djbpkg sysdeps --root '${root}' prints it`);
     expect(r.stderr).not.toContain('svscan is not started for a sandbox root');
+    // The links are counted per directory on one line, not listed path by path.
+    expect(r.stderr).toMatch(/^djbpkg: links: changed \d+ links: .*\d+ in .*\/command, \d+ in .*\/usr\/local\/bin/m);
+    expect(r.stderr.split('\n').find((l) => l.startsWith('djbpkg: links: '))!.length).toBeLessThan(400);
     // A hint that suggests an install carries --recipes (and --distfiles when given).
     const dist = path.join(tempDir('djbpkg-dist-'), 'd d');
     mkdirSync(dist);
