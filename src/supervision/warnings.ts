@@ -17,13 +17,24 @@ export const WARNING_LINES = 20;
 export const WARNING_LINE_MAX = 400;
 /** A line not ended after this many bytes is recorded as it is. */
 const PARTIAL_MAX = 4096;
+/** The tee rewrites the file at most once in this time; lines in between wait (the last WARNING_LINES of them). */
+export const RECORD_INTERVAL_MS = 250;
 
 /** The recorded lines (`@TAI64N text`), oldest first; [] when none. */
 export function readWarnings(superviseDir: string): string[] {
+  let fd: number;
   try {
-    return fs.readFileSync(`${superviseDir}/${WARNINGS_FILE}`, 'utf8').split('\n').filter(Boolean);
+    fd = fs.openSync(`${superviseDir}/${WARNINGS_FILE}`, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch {
     return [];
+  }
+  try {
+    if (!fs.fstatSync(fd).isFile()) return [];
+    return fs.readFileSync(fd, 'utf8').split('\n').filter(Boolean).slice(-WARNING_LINES);
+  } catch {
+    return [];
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -85,6 +96,10 @@ export class StderrTee {
   readonly writeFd: number;
   private socket: net.Socket | undefined;
   private partial = '';
+  /** Complete lines not yet recorded (at most WARNING_LINES), and when the file was last written. */
+  private queued: string[] = [];
+  private lastWrite = 0;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly superviseDir: string,
@@ -121,8 +136,27 @@ export class StderrTee {
     this.record(complete);
   }
 
+  /**
+   * Queues the lines; writes at once when the file was not written in the
+   * last RECORD_INTERVAL_MS, else when that time is up. A logger that
+   * floods its stderr so costs supervise at most a few writes a second.
+   */
   private record(text: string): void {
-    if (!text) return;
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
+    if (lines.length === 0) return;
+    this.queued = [...this.queued, ...lines].slice(-WARNING_LINES);
+    const wait = this.lastWrite + RECORD_INTERVAL_MS - Date.now();
+    if (wait <= 0) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), wait);
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.queued.length === 0) return;
+    const text = this.queued.join('\n');
+    this.queued = [];
+    this.lastWrite = Date.now();
     try {
       recordWarning(this.superviseDir, text);
     } catch (err) {
@@ -141,6 +175,7 @@ export class StderrTee {
   close(): void {
     if (this.partial) this.record(this.partial);
     this.partial = '';
+    this.flush();
     this.socket?.destroy();
     this.socket = undefined;
   }

@@ -51,7 +51,7 @@ function runner(root: string) {
   return (...args: string[]) => djbpkg(['--root', root, 'service', ...args], { env: { DJBPKG_ROOT: root } });
 }
 
-async function statusOf(run: ReturnType<typeof runner>, name: string): Promise<{ code: number; svc: Svc; stdout: string; stderr: string }> {
+async function statusOf(run: ReturnType<typeof runner>, name: string): Promise<{ code: number | null; svc: Svc; stdout: string; stderr: string }> {
   const r = await run('status', name, '--json');
   const j = JSON.parse(r.stdout) as StatusJson;
   return { code: r.code, svc: j.services[0]!, stdout: r.stdout, stderr: r.stderr };
