@@ -101,18 +101,20 @@ export class StderrTee {
   private lastWrite = 0;
   private timer: NodeJS.Timeout | undefined;
 
+  /** `readFd`: the read end of an existing pipe to take over (then writeFd is -1); default a new pipe. */
   constructor(
     private readonly superviseDir: string,
     private readonly forwardFd: number,
     private readonly onError: (err: unknown) => void,
+    readFd?: number,
   ) {
-    const [r, w] = pipe2(O_CLOEXEC);
+    const [r, w] = readFd === undefined ? pipe2(O_CLOEXEC) : [readFd, -1];
     this.writeFd = w;
     try {
       this.socket = new net.Socket({ fd: r, readable: true, writable: false });
     } catch (err) {
       fs.closeSync(r);
-      fs.closeSync(w);
+      if (w >= 0) fs.closeSync(w);
       throw err;
     }
     this.socket.on('error', () => this.close());
@@ -165,6 +167,7 @@ export class StderrTee {
   }
 
   closeWriteEnd(): void {
+    if (this.writeFd < 0) return;
     try {
       fs.closeSync(this.writeFd);
     } catch {
@@ -178,5 +181,21 @@ export class StderrTee {
     this.flush();
     this.socket?.destroy();
     this.socket = undefined;
+  }
+}
+
+/**
+ * The stderr pipe of a logger's run left by a supervise that died (svscan
+ * restarted), opened again through /proc/PID/fd/2 so that its warnings are
+ * still read (and the logger never writes into a pipe nobody reads).
+ * undefined when its fd 2 is not a pipe or cannot be opened.
+ */
+export function reopenStderrPipe(pid: number): number | undefined {
+  const link = `/proc/${pid}/fd/2`;
+  try {
+    if (!fs.statSync(link).isFIFO()) return undefined;
+    return fs.openSync(link, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch {
+    return undefined;
   }
 }

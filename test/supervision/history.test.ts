@@ -101,6 +101,23 @@ describe('supervise/history', () => {
     expect(sup.stderr()).toContain('warn 1 \x1b[2J\n');
   });
 
+  it("a logger's run taken over by a new supervise (the old one was killed) keeps its stderr read and recorded", async () => {
+    const base = tempDir();
+    const dir = service(path.join(base, 'svc', 'log'), `trap 'echo got-hup >&2' HUP; echo started >&2; while :; do sleep 0.2; done`);
+    const first = startSupervise(dir);
+    const pid = await pollUntil('up', () => readStatus(dir)?.pid || undefined);
+    await pollUntil('first line kept', () => readWarnings(path.join(dir, 'supervise')).some((l) => l.endsWith(' started')));
+    process.kill(first.pid, 'SIGKILL');
+    await first.exited;
+    const second = startSupervise(dir);
+    await pollUntil('second supervise answers', async () => (await ours('svok', [dir])).code === 0);
+    expect(readStatus(dir)!.pid).toBe(pid);
+    expect((await ours('svc', ['-h', dir])).code).toBe(0);
+    await pollUntil('line from the adopted run kept', () => readWarnings(path.join(dir, 'supervise')).some((l) => l.endsWith(' got-hup')));
+    await pollUntil('and passed on', () => second.stderr().includes('got-hup\n'));
+    expect(readStatus(dir)!.pid).toBe(pid);
+  });
+
   it('recordWarning keeps the last lines and never follows a link at warnings.new', () => {
     const dir = tempDir();
     const victim = path.join(dir, 'victim');
