@@ -99,13 +99,19 @@ export function readHistory(superviseDir: string): History | undefined {
 }
 
 /**
- * Writes `text` to `dir/name` atomically: `name.new` (never following a
- * link there), then renamed over `name`. Throws on failure.
+ * Writes `text` to `dir/name` atomically: `name.new` (whatever was there is
+ * removed first, a link is never followed), then renamed over `name`.
+ * Throws on failure.
  */
 export function writeAtomically(dir: string, name: string, text: string): void {
-  const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
   const tmp = `${dir}/${name}.new`;
-  const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK, 0o644);
+  try {
+    fs.unlinkSync(tmp);
+  } catch {
+    // Usually absent; if it cannot be removed, the exclusive open below says why.
+  }
+  const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK, 0o644);
   try {
     fs.writeSync(fd, text);
   } finally {

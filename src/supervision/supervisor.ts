@@ -11,7 +11,7 @@ import { readChildRecord, writeChildRecord } from './sidecar.js';
 import { notificationFd, ReadinessPipe } from './readiness.js';
 import { packStatus, unpackStatus, type Want } from './status.js';
 import { tai64nNow, type Tai64n } from './tai64n.js';
-import { StderrTee } from './warnings.js';
+import { reopenStderrPipe, StderrTee } from './warnings.js';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK, O_APPEND, O_CREAT, O_TRUNC, O_DIRECTORY } = fs.constants;
 
@@ -168,6 +168,7 @@ export class Supervisor {
     }
     if (sup.adoptedStart !== undefined) {
       sup.watchAdopted();
+      sup.guarded('adopt stderr', () => sup.adoptStderr());
       sup.guarded('adopt', () => opts.childHooks?.adopted?.(sup.pid));
     } else if (sup.want === 'up') {
       sup.guarded('start', () => sup.apply(['start']));
@@ -257,6 +258,16 @@ export class Supervisor {
     this.want = prior.want;
     this.paused = prior.paused;
     this.when = prior.when;
+  }
+
+  /** A logger's run taken over keeps its stderr pipe read (warnings.ts). */
+  private adoptStderr(): void {
+    if (!this.opts.captureStderr) return;
+    const fd = reopenStderrPipe(this.pid);
+    if (fd === undefined) return;
+    this.tee = new StderrTee(`${this.base}/supervise`, this.opts.stdio[2], (err) => {
+      this.opts.stderr(`supervise: warning: unable to write ${this.label}/supervise/warnings: ${errstr(err)}\n`);
+    }, fd);
   }
 
   private watchAdopted(): void {

@@ -17,13 +17,24 @@ export const WARNING_LINES = 20;
 export const WARNING_LINE_MAX = 400;
 /** A line not ended after this many bytes is recorded as it is. */
 const PARTIAL_MAX = 4096;
+/** The tee rewrites the file at most once in this time; lines in between wait (the last WARNING_LINES of them). */
+export const RECORD_INTERVAL_MS = 250;
 
 /** The recorded lines (`@TAI64N text`), oldest first; [] when none. */
 export function readWarnings(superviseDir: string): string[] {
+  let fd: number;
   try {
-    return fs.readFileSync(`${superviseDir}/${WARNINGS_FILE}`, 'utf8').split('\n').filter(Boolean);
+    fd = fs.openSync(`${superviseDir}/${WARNINGS_FILE}`, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch {
     return [];
+  }
+  try {
+    if (!fs.fstatSync(fd).isFile()) return [];
+    return fs.readFileSync(fd, 'utf8').split('\n').filter(Boolean).slice(-WARNING_LINES);
+  } catch {
+    return [];
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -85,19 +96,25 @@ export class StderrTee {
   readonly writeFd: number;
   private socket: net.Socket | undefined;
   private partial = '';
+  /** Complete lines not yet recorded (at most WARNING_LINES), and when the file was last written. */
+  private queued: string[] = [];
+  private lastWrite = 0;
+  private timer: NodeJS.Timeout | undefined;
 
+  /** `readFd`: the read end of an existing pipe to take over (then writeFd is -1); default a new pipe. */
   constructor(
     private readonly superviseDir: string,
     private readonly forwardFd: number,
     private readonly onError: (err: unknown) => void,
+    readFd?: number,
   ) {
-    const [r, w] = pipe2(O_CLOEXEC);
+    const [r, w] = readFd === undefined ? pipe2(O_CLOEXEC) : [readFd, -1];
     this.writeFd = w;
     try {
       this.socket = new net.Socket({ fd: r, readable: true, writable: false });
     } catch (err) {
       fs.closeSync(r);
-      fs.closeSync(w);
+      if (w >= 0) fs.closeSync(w);
       throw err;
     }
     this.socket.on('error', () => this.close());
@@ -121,8 +138,27 @@ export class StderrTee {
     this.record(complete);
   }
 
+  /**
+   * Queues the lines; writes at once when the file was not written in the
+   * last RECORD_INTERVAL_MS, else when that time is up. A logger that
+   * floods its stderr so costs supervise at most a few writes a second.
+   */
   private record(text: string): void {
-    if (!text) return;
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
+    if (lines.length === 0) return;
+    this.queued = [...this.queued, ...lines].slice(-WARNING_LINES);
+    const wait = this.lastWrite + RECORD_INTERVAL_MS - Date.now();
+    if (wait <= 0) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), wait);
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.queued.length === 0) return;
+    const text = this.queued.join('\n');
+    this.queued = [];
+    this.lastWrite = Date.now();
     try {
       recordWarning(this.superviseDir, text);
     } catch (err) {
@@ -131,6 +167,7 @@ export class StderrTee {
   }
 
   closeWriteEnd(): void {
+    if (this.writeFd < 0) return;
     try {
       fs.closeSync(this.writeFd);
     } catch {
@@ -141,7 +178,24 @@ export class StderrTee {
   close(): void {
     if (this.partial) this.record(this.partial);
     this.partial = '';
+    this.flush();
     this.socket?.destroy();
     this.socket = undefined;
+  }
+}
+
+/**
+ * The stderr pipe of a logger's run left by a supervise that died (svscan
+ * restarted), opened again through /proc/PID/fd/2 so that its warnings are
+ * still read (and the logger never writes into a pipe nobody reads).
+ * undefined when its fd 2 is not a pipe or cannot be opened.
+ */
+export function reopenStderrPipe(pid: number): number | undefined {
+  const link = `/proc/${pid}/fd/2`;
+  try {
+    if (!fs.statSync(link).isFIFO()) return undefined;
+    return fs.openSync(link, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch {
+    return undefined;
   }
 }
