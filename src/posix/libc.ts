@@ -79,8 +79,6 @@ function bind() {
     setfsgid: c.func('int setfsgid(uint32_t gid)'),
     syscall3: c.func('long syscall(long nr, ...)'),
     prlimit: c.func('int prlimit(int pid, int resource, const djb_rlimit *rl, djb_rlimit *old)'),
-    prctl: c.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
-    getgroups: c.func('int getgroups(int n, _Out_ uint32_t *groups)'),
     decodePasswd: (p: unknown) => koffi().decode(p, passwd) as {
       pw_name: string;
       pw_uid: number;
