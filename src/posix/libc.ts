@@ -1,5 +1,17 @@
+import { createRequire } from 'node:module';
 import os from 'node:os';
-import koffi from 'koffi';
+import type Koffi from 'koffi';
+
+/**
+ * koffi, loaded on first use rather than imported: an ES import of it would
+ * run before the program's first module, and loading it makes Node 22 and 24
+ * open descriptors of their own (see startfds.ts).
+ */
+let koffiModule: typeof Koffi | undefined;
+function koffi(): typeof Koffi {
+  koffiModule ??= createRequire(import.meta.url)('koffi') as typeof Koffi;
+  return koffiModule;
+}
 
 /**
  * The libc calls Node lacks, bound through koffi. This is the only module
@@ -29,9 +41,9 @@ export class PosixError extends Error {
 let lib: ReturnType<typeof bind> | undefined;
 
 function bind() {
-  const c = koffi.load('libc.so.6');
-  const rlimit = koffi.struct('djb_rlimit', { cur: 'uint64_t', max: 'uint64_t' });
-  const passwd = koffi.struct('djb_passwd', {
+  const c = koffi().load('libc.so.6');
+  const rlimit = koffi().struct('djb_rlimit', { cur: 'uint64_t', max: 'uint64_t' });
+  const passwd = koffi().struct('djb_passwd', {
     pw_name: 'const char *',
     pw_passwd: 'const char *',
     pw_uid: 'uint32_t',
@@ -67,9 +79,7 @@ function bind() {
     setfsgid: c.func('int setfsgid(uint32_t gid)'),
     syscall3: c.func('long syscall(long nr, ...)'),
     prlimit: c.func('int prlimit(int pid, int resource, const djb_rlimit *rl, djb_rlimit *old)'),
-    prctl: c.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
-    getgroups: c.func('int getgroups(int n, _Out_ uint32_t *groups)'),
-    decodePasswd: (p: unknown) => koffi.decode(p, passwd) as {
+    decodePasswd: (p: unknown) => koffi().decode(p, passwd) as {
       pw_name: string;
       pw_uid: number;
       pw_gid: number;
@@ -95,7 +105,7 @@ export function libc(): ReturnType<typeof bind> {
 
 /** errno of the last failed call made through koffi on this thread. */
 export function lastErrno(): number {
-  return koffi.errno();
+  return koffi().errno();
 }
 
 /** Throws PosixError if `ret` is -1; returns `ret` otherwise. */

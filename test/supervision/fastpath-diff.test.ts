@@ -8,7 +8,7 @@
  * and `supervise/child` must say which scripts took the fast path.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useInstalledRuntime } from '../support/installed.js';
@@ -17,6 +17,8 @@ import { tempDir } from '../support/tmp.js';
 
 const rt = useInstalledRuntime();
 const isRoot = process.getuid?.() === 0;
+/** Whether this process may set another user's limits (prlimit): the fast path needs it for setuidgid with softlimit. */
+const CAP_SYS_RESOURCE = (BigInt('0x' + (/^CapEff:\s+([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0')) >> 24n) & 1n ? true : false;
 const USER = 'djbfp18u';
 const GROUP = 'djbfp18g';
 let base = '';
@@ -63,6 +65,8 @@ interface Service {
   run: string;
   /** Whether the fast path must take it (with the fast path on). */
   fast: boolean;
+  /** It changes user (setuidgid). */
+  user?: true;
   env?: Record<string, string>;
 }
 
@@ -73,7 +77,7 @@ function corpus(): Service[] {
   const sh = '#!/bin/sh\n';
   return [
     { name: 'envdir', run: `${sh}exec envdir ./env ${P()} a b\n`, fast: true, env: { A: 'one\ntwo\n', EMPTY: '', TRAIL: 'x \t \t\n', NUL: 'a\0b\n', UNSETME: '', 'MULTI': 'first\nsecond\n', PATH: '/nowhere:/bin:/usr/bin\n' } },
-    { name: 'setuidgid', run: `${sh}exec setuidgid ${u} ${P()}\n`, fast: true },
+    { name: 'setuidgid', run: `${sh}exec setuidgid ${u} ${P()}\n`, fast: true, user: true },
     { name: 'envuidgid', run: `${sh}exec envuidgid ${u} ${P()}\n`, fast: true },
     { name: 'softall', run: `${sh}exec softlimit -a 300000000 -c 0 -d 200000000 -f 1000000 -l 65536 -o 100 -r 50000000 -s 4000000 -t 100 ${P()}\n`, fast: true },
     { name: 'softm', run: `${sh}exec softlimit -m 100000000 ${P()}\n`, fast: true },
@@ -83,7 +87,9 @@ function corpus(): Service[] {
     {
       name: 'chain',
       run: `#!/bin/sh -e\n# a comment\n\nexec 2>&1\nexec envdir ./env setuidgid ${u} softlimit -m 100000000 -o 50 pgrphack '${P()}' "x y" '' 'it''s'\n# after\n`,
-      fast: true,
+      // Another user's limits are set with prlimit, which needs CAP_SYS_RESOURCE (containers often drop it).
+      fast: !isRoot || CAP_SYS_RESOURCE,
+      user: true,
       env: { GREETING: 'hello world\n' },
     },
     { name: 'bare', run: `${sh}exec envdir ./env pgrphack probe\n`, fast: true, env: { X: '1\n' } },
@@ -124,18 +130,24 @@ async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void
 async function pass(scan: string, out: string, services: Service[], mode: 'on' | 'off', expectOutput: (s: Service) => boolean, ready: (stderr: string) => boolean = () => true) {
   mkdirSync(out, { recursive: true });
   chmodSync(out, 0o1777);
+  // svscan's stdout and stderr (which the services share) are a file: a pipe's O_NONBLOCK flag is shared with svscan, whose Node sets it at will.
+  const log = path.join(base, `svscan-${path.basename(out)}.log`);
+  const logFd = openSync(log, 'a');
   const svscan = startProcess(rt.command('svscan'), [scan], {
     cwd: scan,
     env: { PATH: `${rt.commandDir}:${probeDir}:/usr/local/bin:/usr/bin:/bin`, PROBE_OUT: out, UNSETME: 'set', DJBPKG_TEST_FASTPATH: mode, PWD: '/' },
+    stdio: ['ignore', logFd, logFd],
   });
+  closeSync(logFd);
+  const stderr = () => readFileSync(log, 'utf8');
   try {
     await until(`probes (${mode})`, () => services.filter(expectOutput).every((s) => existsSync(path.join(out, s.name)))).catch((err: Error) => {
       const missing = services.filter(expectOutput).filter((s) => !existsSync(path.join(out, s.name))).map((s) => s.name);
-      throw new Error(`${err.message}: no output from ${missing.join(' ')}; svscan's stderr: ${svscan.stderr().slice(0, 2000)}`);
+      throw new Error(`${err.message}: no output from ${missing.join(' ')}; svscan's stderr: ${stderr().slice(0, 2000)}`);
     });
     // The script near-misses that never start the probe have had their chance by now.
     await until('child records', () => services.every((s) => existsSync(path.join(scan, s.name, 'supervise/child')) || !expectOutput(s)));
-    await until('messages', () => ready(svscan.stderr()), 30_000);
+    await until('messages', () => ready(stderr()), 30_000);
     const outputs = new Map<string, string>();
     const how = new Map<string, string>();
     for (const s of services) {
@@ -144,7 +156,7 @@ async function pass(scan: string, out: string, services: Service[], mode: 'on' |
       const rec = path.join(scan, s.name, 'supervise/child');
       if (existsSync(rec)) how.set(s.name, /^run (\S+)$/m.exec(readFileSync(rec, 'utf8'))?.[1] ?? '');
     }
-    return { outputs, how, stderr: svscan.stderr };
+    return { outputs, how, stderr };
   } finally {
     svscan.child.kill('SIGKILL');
     await svscan.exited;
@@ -168,7 +180,15 @@ describe('the fast path against sh ./run', () => {
     for (const s of services) execFileSync('rm', ['-rf', path.join(scan, s.name, 'supervise')]);
     const off = await pass(scan, path.join(base, 'out-off'), services, 'off', mustRun);
     for (const s of services) {
-      if (mustRun(s)) expect(on.outputs.get(s.name), s.name).toBe(off.outputs.get(s.name));
+      let want = off.outputs.get(s.name);
+      if (s.user && isRoot && on.how.get(s.name) === 'fast' && want !== undefined) {
+        // The one known difference (docs/fast-path.md): 0.76's setuidgid leaves the account's gid as the only
+        // supplementary group; the fast path's user change (libuv's, in the child) leaves none.
+        const gid = /^uid \d+ \d+ \d+ gid (\d+) /m.exec(want)![1];
+        expect(want).toMatch(new RegExp(`^groups ${gid}$`, 'm'));
+        want = want.replace(/^groups \d+$/m, 'groups').replace(/^Groups:\t\d+ $/m, 'Groups:\t ');
+      }
+      if (mustRun(s)) expect(on.outputs.get(s.name), s.name).toBe(want);
       expect(on.how.get(s.name), `${s.name} with the fast path on`).toBe(s.fast ? 'fast' : 'script');
       expect(off.how.get(s.name) ?? 'script', `${s.name} with the fast path off`).toBe('script');
     }
@@ -187,11 +207,8 @@ describe('the fast path against sh ./run', () => {
     expect(env).not.toMatch(/^env UNSETME=/m);
     expect(env).not.toMatch(/^env EMPTY=/m);
     expect(env).toContain('fds 0:');
-    if (haveUser) {
-      const uidLine = on.outputs.get('setuidgid')!.split('\n').find((l) => l.startsWith('groups'));
-      // setuidgid leaves the account's primary group only, as 0.76's prot_gid.
-      expect(uidLine?.split(' ').length).toBe(2);
-    }
+    // The account's supplementary groups (it has one) are not the program's.
+    if (haveUser) expect(on.outputs.get('setuidgid')).toMatch(/^groups$/m);
   }, 240_000);
 
   it('leaves every failing chain to ./run: the same messages on stderr', async () => {
