@@ -1,13 +1,16 @@
 import fs from 'node:fs';
-import { processStartTime } from '../posix/index.js';
+import { bootId, processStartTime } from '../posix/index.js';
 
 /**
  * `supervise/child`: what a restarted supervisor needs to find the `./run`
  * child of its predecessor, beside the 18-byte `status` (which stays exactly
  * 0.76's). Text, one `key value` a line: `pid`, `start` (field 22 of
  * /proc/PID/stat), `pipe` (inode of the log pipe on the child's fd 1, or fd 0
- * for a logger; 0 when none). Written with the child's start, to `child.new`
- * then renamed. C supervise neither reads nor writes it.
+ * for a logger; 0 when none), `boot` (/proc/sys/kernel/random/boot_id when
+ * written). Written with the child's start, to `child.new` then renamed. A
+ * record of another boot (or without one) is no record: start times count
+ * from the boot, and pids repeat from one boot to the next. C supervise
+ * neither reads nor writes it.
  */
 export const CHILD_FILE = 'child';
 
@@ -16,10 +19,12 @@ export interface ChildRecord {
   start: bigint;
   /** Inode of the log pipe the child was given; 0n when none. */
   pipe: bigint;
+  /** The boot it was written in (default: this one). */
+  boot?: string;
 }
 
 export function packChildRecord(r: ChildRecord): string {
-  return `pid ${r.pid}\nstart ${r.start}\npipe ${r.pipe}\n`;
+  return `pid ${r.pid}\nstart ${r.start}\npipe ${r.pipe}\nboot ${r.boot ?? bootId()}\n`;
 }
 
 export function unpackChildRecord(text: string): ChildRecord | undefined {
@@ -31,19 +36,22 @@ export function unpackChildRecord(text: string): ChildRecord | undefined {
   const pid = Number(kv.get('pid'));
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   try {
-    return { pid, start: BigInt(kv.get('start') ?? 'x'), pipe: BigInt(kv.get('pipe') ?? '0') };
+    return { pid, start: BigInt(kv.get('start') ?? 'x'), pipe: BigInt(kv.get('pipe') ?? '0'), boot: kv.get('boot') ?? '' };
   } catch {
     return undefined;
   }
 }
 
-/** The record in `superviseDir/child`, or undefined when absent or unreadable. */
+/** The record in `superviseDir/child`, or undefined when absent, unreadable or of another boot. */
 export function readChildRecord(superviseDir: string): ChildRecord | undefined {
+  let r: ChildRecord | undefined;
   try {
-    return unpackChildRecord(fs.readFileSync(`${superviseDir}/${CHILD_FILE}`, 'latin1'));
+    r = unpackChildRecord(fs.readFileSync(`${superviseDir}/${CHILD_FILE}`, 'latin1'));
   } catch {
     return undefined;
   }
+  if (!r || bootId() === '' || r.boot !== bootId()) return undefined;
+  return r;
 }
 
 /** Writes the record atomically; throws on failure (the caller warns). */

@@ -38,11 +38,22 @@ export interface SupervisorOptions {
   childHooks?: ChildHooks;
 }
 
+/** A program supervise runs instead of `./run` (a hosted logger's placeholder). */
+export interface ChildCommand {
+  file: string;
+  args: string[];
+  argv0: string;
+  uid?: number;
+  gid?: number;
+}
+
 /** What a hosted logger needs to know of the `./run` children of its supervisor. */
 export interface ChildHooks {
-  /** Extra descriptors (from fd 3 on) and environment for the next `./run`. */
-  prepare(): { stdio: 'pipe'[]; env: NodeJS.ProcessEnv };
+  /** What to start instead of `./run` this time, if anything. */
+  prepare(): ChildCommand | undefined;
   started(child: ChildProcess): void;
+  /** supervise sent `sig` to its child `pid` (svc). */
+  signalled?(pid: number, sig: NodeJS.Signals): void;
   /** A `./run` left running by a supervisor that died was taken over (not our child). */
   adopted?(pid: number): void;
   /** Called before supervise acts on the exit (and perhaps starts `./run` again); signal is null for an adopted child. */
@@ -368,6 +379,8 @@ export class Supervisor {
     if (this.pid === 0) return;
     try {
       signalProcess(this.pid, sig, this.opts.dir);
+      const pid = this.pid;
+      this.guarded('signal hook', () => this.opts.childHooks?.signalled?.(pid, sig));
     } catch (err) {
       // The child may have died an instant ago: its exit is on its way. Anything else is a fault.
       if (errcode(err) === undefined) throw err;
@@ -383,10 +396,12 @@ export class Supervisor {
     let failed: unknown;
     const hooks = this.opts.childHooks;
     try {
-      const extra = hooks?.prepare();
-      const stdio = extra ? [...this.opts.stdio, ...extra.stdio] : this.opts.stdio;
-      const env = extra ? { ...this.opts.env, ...extra.env } : this.opts.env;
-      child = spawn('./run', [], { cwd: this.base, env, stdio });
+      const instead = hooks?.prepare();
+      const env = this.opts.env;
+      const stdio = this.opts.stdio;
+      child = instead
+        ? spawn(instead.file, instead.args, { cwd: this.base, env, stdio, argv0: instead.argv0, uid: instead.uid, gid: instead.gid })
+        : spawn('./run', [], { cwd: this.base, env, stdio });
     } catch (err) {
       failed = err;
     }
