@@ -94,14 +94,14 @@ export function parseLogScript(text: string): LogScript | null {
   for (const line of lines.slice(1)) {
     if (isNoise(line)) continue;
     if (found) return null;
-    // A line continued with a backslash, or a carriage return, is not plain.
-    const words = literalWords(line);
-    if (!words || words[0] !== 'exec') return null;
-    if (words.length === 1) return null;
     if (!seenRedirect && /^[ \t]*exec[ \t]+2>&1[ \t]*$/.test(line)) {
       seenRedirect = true;
       continue;
     }
+    // A line continued with a backslash, or a carriage return, is not plain.
+    const words = literalWords(line);
+    if (!words || words[0] !== 'exec') return null;
+    if (words.length === 1) return null;
     let rest = words.slice(1);
     let user: string | undefined;
     let setuidgidWord: string | undefined;
