@@ -254,7 +254,7 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
         const dir = logDirOf(io.root, args.name);
         const out = tailLog(dir, lines);
         if (out.length) io.stdout.write(out.join('\n') + '\n');
-        const failing = reportLogger(io, args.name, dir, out.length, args.lines);
+        const failing = reportLogger(io, args.name, dir, out.length, lines);
         if (!args.follow) {
           if (failing) throw failing;
           return;

@@ -67,3 +67,16 @@ export function signalProcess(pid: number, sig: NodeJS.Signals, subject: string)
   faultPoint('signal', subject);
   process.kill(pid, sig);
 }
+
+let boot: string | undefined;
+/** This boot's identity (/proc/sys/kernel/random/boot_id), '' when unreadable. */
+export function bootId(): string {
+  if (boot === undefined) {
+    try {
+      boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim();
+    } catch {
+      boot = '';
+    }
+  }
+  return boot;
+}

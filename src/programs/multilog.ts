@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { waitReadable } from '../posix/index.js';
 import { errstr } from '../supervision/errstr.js';
 import { writeStderrBestEffort } from '../supervision/fdio.js';
-import { HostOffer } from '../supervision/loghost/client.js';
+import { hostRequested, runHost } from '../supervision/loghost/host.js';
 import {
   Arena,
   BATCH,
@@ -35,10 +35,11 @@ function readReady(buf: Buffer, len: number): number {
 /**
  * multilog SCRIPT: 0.76's log writer. Signals are acted on only between reads
  * (C blocks them elsewhere): TERM ends at the next line boundary, ALRM
- * rotates every non-empty `current`. Under our svscan the work is handed to
- * svscan (see supervision/loghost) and this process becomes a placeholder.
+ * rotates every non-empty `current`. Started by svscan as a log host
+ * (supervision/loghost), it runs the loggers of one user instead.
  */
 export async function main(argv: string[], io: ProgramIo): Promise<number> {
+  if (hostRequested(io.env)) return runHost(io);
   const signals = { exit: false, rotate: false, wake: undefined as (() => void) | undefined };
   const onTerm = () => {
     signals.exit = true;
@@ -60,8 +61,6 @@ export async function main(argv: string[], io: ProgramIo): Promise<number> {
   }
   const rt = new Runtime(io.stderr, Runtime.pauseFromEnv(io.env));
   const script = parseScript(argv);
-  const hosted = await HostOffer.make(io.env, argv, startDir);
-  if (hosted) return handOver(hosted.offer, hosted.reply, script, startDir, rt, io, () => signals.exit);
   let dirs: LogDir[];
   let engine: LineEngine;
   let arena: Arena;
@@ -70,7 +69,7 @@ export async function main(argv: string[], io: ProgramIo): Promise<number> {
     arena = new Arena(arenaSize(1, READ_SIZE, script.dirs.length, BATCH));
     const a = arena;
     dirs = script.dirs.map((spec) => new LogDir(spec, startDir, rt, a));
-    for (const d of dirs) d.open();
+    for (const d of dirs) await d.open();
     engine = new LineEngine(script, dirs, statusFds, rt, writeStderrBestEffort, a);
   } catch (err) {
     if (err instanceof MultilogFatal) {
@@ -88,10 +87,13 @@ export async function main(argv: string[], io: ProgramIo): Promise<number> {
   let ready: Promise<'ready'> | undefined;
   for (;;) {
     engine.flushAll();
-    for (const d of dirs) d.writeOut();
+    for (const d of dirs) d.stage();
+    for (const d of dirs) await d.drain();
+    if (engine.unsettled) await engine.settle();
     if (signals.rotate) {
       signals.rotate = false;
       for (const d of dirs) d.forceRotate();
+      for (const d of dirs) await d.drain();
     }
     // TERM at a line boundary: 0.76's interrupted read ends input here.
     if (signals.exit && lastWasNewline) break;
@@ -115,54 +117,7 @@ export async function main(argv: string[], io: ProgramIo): Promise<number> {
     }
   }
   engine.eof();
-  for (const d of dirs) d.quit();
+  if (engine.unsettled) await engine.settle();
+  for (const d of dirs) await d.quit();
   return 0;
-}
-
-/**
- * The hosted path: start-up (or, on `resume`, only the locks) as this
- * process's user, then svscan takes over and this process becomes the
- * placeholder that holds the pipe and the locks.
- */
-async function handOver(
-  offer: HostOffer,
-  reply: 'start' | 'resume',
-  script: ReturnType<typeof parseScript>,
-  startDir: string,
-  rt: Runtime,
-  io: ProgramIo,
-  termed: () => boolean,
-): Promise<number> {
-  const arena = new Arena(arenaSize(0, 0, script.dirs.length, 0));
-  const dirs = script.dirs.map((spec) => new LogDir(spec, startDir, rt, arena, { batch: 0 }));
-  const statusFds: number[] = [];
-  try {
-    if (reply === 'start') {
-      for (const fd of openStatusFiles(script, startDir).values()) statusFds.push(fd);
-      for (const d of dirs) d.open();
-      for (const d of dirs) d.release();
-    } else {
-      for (const d of dirs) d.lock();
-    }
-  } catch (err) {
-    offer.withdraw();
-    if (err instanceof MultilogFatal) {
-      io.stderr(`multilog: fatal: ${err.message}\n`);
-      return 111;
-    }
-    throw err;
-  }
-  for (const fd of statusFds) fs.closeSync(fd);
-  // TERM before the hand-over: stop here, as a multilog with nothing read yet would.
-  if (termed()) {
-    offer.withdraw();
-    if (reply === 'start') for (const d of dirs) d.markComplete();
-    return 0;
-  }
-  try {
-    return await offer.handOver(dirs.map((d) => d.lockDescriptor));
-  } catch (err) {
-    io.stderr(`multilog: fatal: unable to run placeholder: ${errstr(err)}\n`);
-    return 111;
-  }
 }

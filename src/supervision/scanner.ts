@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { getrlimit, O_CLOEXEC, pipe2, RLIMIT, setNonblock } from '../posix/index.js';
 import { errcode, errstr } from './errstr.js';
 import { StartGate } from './loghost/gate.js';
-import { HOSTED_LOG_FDS, HostedLog } from './loghost/host.js';
+import { HOSTED_LOG_FDS, HostedLog } from './loghost/hosted.js';
+import { LogHosts } from './loghost/hosts.js';
 import { readChildRecord, stillRunning } from './sidecar.js';
 import { recordWarning } from './warnings.js';
 import { STDERR_TEE_FDS, SUPERVISOR_FDS, SuperviseFatal, Supervisor, type ChildHooks } from './supervisor.js';
@@ -73,12 +74,15 @@ export class Scanner {
   private readonly opts: ScannerOptions;
   private readonly entries = new Map<string, Entry>();
   private readonly logGate = new StartGate();
+  private readonly hosted = new Map<number, HostedLog>();
+  private readonly hosts: LogHosts;
   readonly budget: FdBudget;
   /** Descriptors held by supervisors and pipes now. */
   private held = 0;
 
   constructor(opts: ScannerOptions) {
     this.opts = opts;
+    this.hosts = new LogHosts({ env: opts.env, stderr: opts.stderr, failed: (id) => this.hosted.get(id)?.kill() });
     const limit = opts.fdLimit ?? nofileLimit();
     const base = openFdCount();
     const room = Math.max(0, limit - base - RESERVE_FDS);
@@ -120,6 +124,7 @@ export class Scanner {
       if (e.active || e.main || e.log) continue;
       if (e.pipe) {
         e.host?.close();
+        if (e.host) this.hosted.delete(e.host.hostedId);
         for (const fd of e.pipe) fs.closeSync(fd);
         this.held -= PIPE_FDS + HOSTED_LOG_FDS + STDERR_TEE_FDS;
       }
@@ -190,7 +195,8 @@ export class Scanner {
           // Kept only on svscan's stderr.
         }
       };
-      const host = pipe ? new HostedLog({ pipeRead: pipe[0], dir: `${path}/log`, env: this.opts.env, stderr: logStderr }) : undefined;
+      const host = pipe ? new HostedLog({ pipeRead: pipe[0], pipeIno, dir: `${path}/log`, env: this.opts.env, stderr: logStderr, hosts: this.hosts }) : undefined;
+      if (host) this.hosted.set(host.hostedId, host);
       entry = { name, active: false, pipe, pipeIno, pipeReopened, main: undefined, log: undefined, host, logQueued: false };
       this.entries.set(key, entry);
     }
@@ -205,10 +211,8 @@ export class Scanner {
       this.logGate.admit((release) => {
         e.logQueued = false;
         if (!e.pipe || e.log || this.entries.get(key) !== e) return release();
-        e.host?.holdSlot(release);
         e.log = this.supervise(`${path}/log`, 'log', `${name}/log`, [e.pipe[0], 1, 2], e.pipeIno, () => (e.log = undefined), e.host, true);
-        // An adopted logger, or one that is down, started nothing: the slot is free at once.
-        if (!e.log || !e.host?.starting) release();
+        release();
       });
     }
   }

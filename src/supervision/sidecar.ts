@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { processStartTime } from '../posix/index.js';
+import { bootId, processStartTime } from '../posix/index.js';
 
 /**
  * `supervise/child`: what a restarted supervisor needs to find the `./run`
@@ -8,8 +8,11 @@ import { processStartTime } from '../posix/index.js';
  * /proc/PID/stat), `pipe` (inode of the log pipe on the child's fd 1, or fd 0
  * for a logger; 0 when none), `run` (`fast` when supervise started the
  * program of a plain exec script itself, `script` when `./run` ran through
- * its shell; see docs/fast-path.md). Written with the child's start, to `child.new`
- * then renamed. C supervise neither reads nor writes it.
+ * its shell; see docs/fast-path.md), `boot` (/proc/sys/kernel/random/boot_id
+ * when written). Written with the child's start, to `child.new` then renamed.
+ * A record of another boot (or without one) is no record: start times count
+ * from the boot, and pids repeat from one boot to the next. C supervise
+ * neither reads nor writes it.
  */
 export const CHILD_FILE = 'child';
 
@@ -20,10 +23,12 @@ export interface ChildRecord {
   pipe: bigint;
   /** How the child was started: `fast` or `script` (absent in records of older versions). */
   run?: 'fast' | 'script';
+  /** The boot it was written in (default: this one). */
+  boot?: string;
 }
 
 export function packChildRecord(r: ChildRecord): string {
-  return `pid ${r.pid}\nstart ${r.start}\npipe ${r.pipe}\n${r.run ? `run ${r.run}\n` : ''}`;
+  return `pid ${r.pid}\nstart ${r.start}\npipe ${r.pipe}\n${r.run ? `run ${r.run}\n` : ''}boot ${r.boot ?? bootId()}\n`;
 }
 
 export function unpackChildRecord(text: string): ChildRecord | undefined {
@@ -36,19 +41,28 @@ export function unpackChildRecord(text: string): ChildRecord | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   try {
     const run = kv.get('run');
-    return { pid, start: BigInt(kv.get('start') ?? 'x'), pipe: BigInt(kv.get('pipe') ?? '0'), ...(run === 'fast' || run === 'script' ? { run } : {}) };
+    return {
+      pid,
+      start: BigInt(kv.get('start') ?? 'x'),
+      pipe: BigInt(kv.get('pipe') ?? '0'),
+      boot: kv.get('boot') ?? '',
+      ...(run === 'fast' || run === 'script' ? { run } : {}),
+    };
   } catch {
     return undefined;
   }
 }
 
-/** The record in `superviseDir/child`, or undefined when absent or unreadable. */
+/** The record in `superviseDir/child`, or undefined when absent, unreadable or of another boot. */
 export function readChildRecord(superviseDir: string): ChildRecord | undefined {
+  let r: ChildRecord | undefined;
   try {
-    return unpackChildRecord(fs.readFileSync(`${superviseDir}/${CHILD_FILE}`, 'latin1'));
+    r = unpackChildRecord(fs.readFileSync(`${superviseDir}/${CHILD_FILE}`, 'latin1'));
   } catch {
     return undefined;
   }
+  if (!r || bootId() === '' || r.boot !== bootId()) return undefined;
+  return r;
 }
 
 /** Writes the record atomically; throws on failure (the caller warns). */

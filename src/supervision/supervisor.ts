@@ -53,11 +53,22 @@ export interface SupervisorOptions {
   captureStderr?: boolean;
 }
 
+/** A program supervise runs instead of `./run` (a hosted logger's placeholder). */
+export interface ChildCommand {
+  file: string;
+  args: string[];
+  argv0: string;
+  uid?: number;
+  gid?: number;
+}
+
 /** What a hosted logger needs to know of the `./run` children of its supervisor. */
 export interface ChildHooks {
-  /** Extra descriptors (from fd 3 on) and environment for the next `./run`. */
-  prepare(): { stdio: 'pipe'[]; env: NodeJS.ProcessEnv };
+  /** What to start instead of `./run` this time, if anything. */
+  prepare(): ChildCommand | undefined;
   started(child: ChildProcess): void;
+  /** supervise sent `sig` to its child `pid` (svc). */
+  signalled?(pid: number, sig: NodeJS.Signals): void;
   /** A `./run` left running by a supervisor that died was taken over (not our child). */
   adopted?(pid: number): void;
   /** Called before supervise acts on the exit (and perhaps starts `./run` again); signal is null for an adopted child. */
@@ -403,6 +414,8 @@ export class Supervisor {
     if (this.pid === 0) return;
     try {
       signalProcess(this.pid, sig, this.opts.dir);
+      const pid = this.pid;
+      this.guarded('signal hook', () => this.opts.childHooks?.signalled?.(pid, sig));
     } catch (err) {
       // The child may have died an instant ago: its exit is on its way. Anything else is a fault.
       if (errcode(err) === undefined) throw err;
@@ -420,18 +433,22 @@ export class Supervisor {
     let readyFd = 0;
     try {
       this.how = 'script';
-      const extra = hooks?.prepare();
-      const env = extra ? { ...this.opts.env, ...extra.env } : this.opts.env;
-      const fds = this.childFds(extra?.stdio ?? []);
+      const instead = hooks?.prepare();
+      const env = this.opts.env;
+      const fds = this.childFds();
       readyFd = fds.readyFd;
       try {
-        // The fast path passes descriptors 0-2 only: a readiness pipe or a hand-over needs ./run.
-        if (!hooks && fds.stdio.length === 3 && fds.stdio.every((fd) => typeof fd === 'number') && fastPathOn()) {
-          const planned = planRun(this.base, this.opts.env);
-          if ('plan' in planned) child = startPlan(planned.plan, this.base, fds.stdio as [number, number, number]);
-          if (child) this.how = 'fast';
+        if (instead) {
+          child = spawn(instead.file, instead.args, { cwd: this.base, env, stdio: fds.stdio, argv0: instead.argv0, uid: instead.uid, gid: instead.gid });
+        } else {
+          // The fast path passes descriptors 0-2 only: a readiness pipe needs ./run.
+          if (!hooks && fds.stdio.length === 3 && fds.stdio.every((fd) => typeof fd === 'number') && fastPathOn()) {
+            const planned = planRun(this.base, this.opts.env);
+            if ('plan' in planned) child = startPlan(planned.plan, this.base, fds.stdio as [number, number, number]);
+            if (child) this.how = 'fast';
+          }
+          child ??= spawn('./run', [], { cwd: this.base, env, stdio: fds.stdio });
         }
-        child ??= spawn('./run', [], { cwd: this.base, env, stdio: fds.stdio });
       } finally {
         this.readiness?.closeWriteEnd();
         this.tee?.closeWriteEnd();
@@ -475,9 +492,9 @@ export class Supervisor {
    * of the readiness pipe on the notification-fd the service declares.
    * Every descriptor the child gets beyond 0-2 is added here, and only here.
    */
-  private childFds(extra: 'pipe'[]): { stdio: (number | 'pipe' | 'ignore')[]; readyFd: number } {
+  private childFds(): { stdio: (number | 'ignore')[]; readyFd: number } {
     this.closePipes();
-    const stdio: (number | 'pipe' | 'ignore')[] = [...this.opts.stdio, ...extra];
+    const stdio: (number | 'ignore')[] = [...this.opts.stdio];
     if (this.opts.captureStderr) {
       const superviseDir = `${this.base}/supervise`;
       this.tee = new StderrTee(superviseDir, this.opts.stdio[2], (err) => {

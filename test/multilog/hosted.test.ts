@@ -244,7 +244,7 @@ describe('loggers hosted by svscan', { timeout: 420_000 }, () => {
     const pid = await upPid(root, s.log);
     await pollUntil('a placeholder', () => alive(pid) && isPlaceholder(pid), { timeoutMs: 30_000 });
     await pollUntil('lines in current', () => logLines(s.main).length > 20);
-    expect(JSON.parse(readFileSync(path.join(s.log, 'supervise/loghost'), 'utf8'))).toMatchObject({ pid, uid: NOBODY, argv: ['t', './main'] });
+    expect(JSON.parse(readFileSync(path.join(s.log, 'supervise/loghost'), 'utf8'))).toMatchObject({ pid, account: 'nobody', argv: ['t', './main'] });
     process.kill(first.pid, 'SIGKILL');
     await first.exited;
     // The pipe's read end outlives svscan: the service goes on writing (into the pipe) and is not hurt.

@@ -2,33 +2,33 @@ import fs from 'node:fs';
 import type net from 'node:net';
 
 /**
- * The hand-over between a log service's `multilog` and the svscan that
- * started it. svscan gives `./run` one end of a socket pair as fd
- * HANDOVER_FD and names it in LOGHOST_FD_ENV; multilog, finding it, offers
- * its work (one JSON line each way):
+ * svscan and a log host (one process per log user, see hosts.ts and
+ * host.ts) talk over a stream socket that is the host's fd HOST_FD, one
+ * JSON object a line. svscan never takes the host's word for anything that
+ * touches its own rights: the host can only ask svscan to restart a
+ * placeholder of its own user, which that user could do anyway.
  *
- *   multilog -> svscan  {"hello":1,"pid":P,"argv":[...],"cwd":"/..."}
- *   svscan -> multilog  {"reply":"start"|"resume"|"no"}
- *   multilog -> svscan  {"ready":1}        (after start-up, before exec)
- *
- * `start`: multilog does 0.76's start-up (directories, locks, recovery) as
- * itself, releases `current`, says ready and execs the placeholder; svscan
- * then reads the pipe and writes the logs. `resume`: svscan still holds the
- * state of this very logger (same script, directory and user); multilog only
- * takes the locks. `no`: multilog runs on its own, as always.
- * svscan never takes the message's word for who is asking: the pid must be
- * the child it started, and the user is read from /proc/PID/status.
+ *   svscan -> host  {"op":"attach","id":N,"pid":P,"start":"T","ino":"I","argv":[...],"cwd":"/..."}
+ *                   the logger N works for the placeholder P (start time T),
+ *                   whose fd 0 is the log pipe (inode I): the host opens
+ *                   /proc/P/fd/0 itself, as the log user
+ *   svscan -> host  {"op":"stop","id":N,"rotate":bool}   the placeholder died
+ *   svscan -> host  {"op":"hold","id":N} / {"op":"go","id":N}   svc -p / svc -c
+ *   svscan -> host  {"op":"forget","id":N}               the service is gone
+ *   host -> svscan  {"op":"hello","pid":P}               ready, credentials set
+ *   host -> svscan  {"op":"failed","id":N}               start-up failed (message printed)
  */
-export const LOGHOST_FD_ENV = 'DJBPKG_LOGHOST_FD';
-export const HANDOVER_FD = 3;
-/** A hand-over line longer than this is refused. */
+export const HOST_FD = 3;
+/** Set (to HOST_FD) in a log host's environment, with the account in HOST_USER_ENV when it must change user. */
+export const HOST_ENV = 'DJBPKG_LOGHOST';
+export const HOST_USER_ENV = 'DJBPKG_LOGHOST_USER';
+/** A line longer than this ends the conversation. */
 export const MAX_MESSAGE = 1 << 16;
-/** How long either side waits for the other before giving up. */
-export const HANDOVER_TIMEOUT_MS = 30_000;
+/** Directories plus `=FILE`s one hosted logger may have; past this its `log/run` runs as its own process. */
+export const MAX_HOSTED_FILES = 64;
 
-/** What stays of a hosted logger: sleep(1) for about 68 years, holding the pipe's read end and the locks. */
+/** What stays of a hosted logger as supervise's child: sleep(1) for about 68 years, named multilog. */
 export const PLACEHOLDER_ARGS = ['2147483647'];
-/** argv[0] of the placeholder, so that ps shows whose it is. */
 export const PLACEHOLDER_ARGV0 = 'multilog';
 
 let placeholder: string | null | undefined;
@@ -49,80 +49,51 @@ export function placeholderPath(): string | undefined {
   return placeholder ?? undefined;
 }
 
-export interface Hello {
-  hello: 1;
+export interface Attach {
+  op: 'attach';
+  id: number;
   pid: number;
+  start: string;
+  ino: string;
   argv: string[];
   cwd: string;
 }
-export type ReplyKind = 'start' | 'resume' | 'no';
 
-/** Reads JSON lines from a socket; resolves `next()` with each, or undefined at end, error, overflow or timeout. */
-export class LineChannel {
-  private buf = '';
-  private readonly queue: unknown[] = [];
-  private waiter: ((v: unknown) => void) | undefined;
-  private ended = false;
-
-  constructor(readonly socket: net.Socket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (s: string) => {
-      this.buf += s;
-      if (this.buf.length > MAX_MESSAGE) {
-        this.buf = '';
-        this.end();
-        socket.destroy();
-        return;
+/** Calls `onMessage` with each JSON line read from `socket` (a bad line is skipped; an overlong one ends it). */
+export function readLines(socket: net.Socket, onMessage: (m: Record<string, unknown>) => void, onEnd: () => void): void {
+  let buf = '';
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    onEnd();
+  };
+  socket.setEncoding('utf8');
+  socket.on('data', (s: string) => {
+    buf += s;
+    if (buf.length > MAX_MESSAGE) {
+      socket.destroy();
+      end();
+      return;
+    }
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      let v: unknown;
+      try {
+        v = JSON.parse(line);
+      } catch {
+        continue;
       }
-      let nl: number;
-      while ((nl = this.buf.indexOf('\n')) >= 0) {
-        const line = this.buf.slice(0, nl);
-        this.buf = this.buf.slice(nl + 1);
-        let v: unknown;
-        try {
-          v = JSON.parse(line);
-        } catch {
-          v = undefined;
-        }
-        this.push(v);
-      }
-    });
-    socket.on('end', () => this.end());
-    socket.on('close', () => this.end());
-    socket.on('error', () => this.end());
-  }
+      if (v !== null && typeof v === 'object') onMessage(v as Record<string, unknown>);
+    }
+  });
+  socket.on('end', end);
+  socket.on('close', end);
+  socket.on('error', end);
+}
 
-  private push(v: unknown): void {
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      w(v);
-    } else this.queue.push(v);
-  }
-
-  private end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.push(undefined);
-  }
-
-  next(timeoutMs = HANDOVER_TIMEOUT_MS): Promise<unknown> {
-    if (this.queue.length > 0) return Promise.resolve(this.queue.shift());
-    if (this.ended) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.waiter = undefined;
-        resolve(undefined);
-      }, timeoutMs);
-      t.unref();
-      this.waiter = (v) => {
-        clearTimeout(t);
-        resolve(v);
-      };
-    });
-  }
-
-  send(v: unknown): void {
-    if (!this.socket.destroyed) this.socket.write(JSON.stringify(v) + '\n');
-  }
+export function send(socket: net.Socket, m: object): void {
+  if (!socket.destroyed && socket.writable) socket.write(JSON.stringify(m) + '\n');
 }

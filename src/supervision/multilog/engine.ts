@@ -38,13 +38,15 @@ export class LineEngine {
   /** Set at each read: the next line's label is the time of the read that brought its first byte. */
   private clockStale = true;
   private nlSrc: Uint8Array | undefined;
+  /** `=FILE` writes that failed, by descriptor: the newest line for each, and the error. */
+  private readonly statusPending = new Map<number, { file: string; bytes: Buffer; err: unknown }>();
   private nlPos = -1;
 
   constructor(
     private readonly script: Script,
     private readonly dirs: readonly LogDir[],
     /** fd per action index for `=FILE` actions. */
-    private readonly statusFds: ReadonlyMap<Action, number>,
+    private statusFds: ReadonlyMap<Action, number>,
     private readonly rt: Runtime,
     private readonly writeStderr: (bytes: Uint8Array) => void,
     private readonly arena: Arena,
@@ -54,6 +56,12 @@ export class LineEngine {
     this.noHead = arena.take(0);
     this.statusBuf = arena.take(STATUS_BYTES);
     this.plain = script.actions.every((a) => a.kind === 'dir');
+  }
+
+  /** New descriptors for the `=FILE` actions (a hosted logger reopens them at each start). */
+  useStatusFiles(fds: ReadonlyMap<Action, number>): void {
+    this.statusFds = fds;
+    this.statusPending.clear();
   }
 
   /** True while a line has been started and not yet ended. */
@@ -203,13 +211,40 @@ export class LineEngine {
     const out = this.statusBuf;
     this.line.copy(out, 0, 0, len);
     out.fill(10, len);
-    for (;;) {
-      try {
-        if (fs.writeSync(fd, out, 0, STATUS_BYTES, 0) === STATUS_BYTES) return;
-        this.rt.pause(`unable to write ${file}`, 'ENOSPC');
-      } catch (err) {
-        this.rt.pause(`unable to write ${file}`, err);
-      }
+    const waiting = this.statusPending.get(fd);
+    if (waiting) {
+      // Still paused on this file: only the newest line will be written (each write replaces the last).
+      out.copy(waiting.bytes);
+      return;
     }
+    const err = writeStatusOnce(fd, out);
+    if (err !== undefined) this.statusPending.set(fd, { file, bytes: Buffer.from(out), err });
+  }
+
+  /** True while a `=FILE` write waits for its retry (see settle). */
+  get unsettled(): boolean {
+    return this.statusPending.size > 0;
+  }
+
+  /** Retries the `=FILE` writes that failed, with 0.76's warning and pause before each retry. */
+  async settle(): Promise<void> {
+    for (const [fd, w] of this.statusPending) {
+      for (;;) {
+        await this.rt.pause(`unable to write ${w.file}`, w.err);
+        const err = writeStatusOnce(fd, w.bytes);
+        if (err === undefined) break;
+        w.err = err;
+      }
+      this.statusPending.delete(fd);
+    }
+  }
+}
+
+/** One pwrite of a status file at offset 0; the error (ENOSPC for a short write), or undefined. */
+function writeStatusOnce(fd: number, out: Buffer): unknown {
+  try {
+    return fs.writeSync(fd, out, 0, STATUS_BYTES, 0) === STATUS_BYTES ? undefined : 'ENOSPC';
+  } catch (err) {
+    return err;
   }
 }

@@ -1,6 +1,6 @@
 export { LineEngine, LINE_LIMIT, STATUS_BYTES, STDERR_LIMIT } from './engine.js';
 export { Arena, arenaSize } from './arena.js';
-export { LogDir, BATCH, C_BUFFER, CUT_WINDOW, type ProcessorCred } from './logdir.js';
+export { LogDir, BATCH, C_BUFFER, CUT_WINDOW } from './logdir.js';
 export { matchLine } from './match.js';
 export { MultilogFatal, Runtime, DEFAULT_PAUSE_MS, PAUSE_ENV } from './runtime.js';
 export { parseScript, scanUlong, type Action, type DirSpec, type Script } from './script.js';

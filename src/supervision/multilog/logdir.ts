@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tryLockExclusive } from '../../posix/index.js';
@@ -23,11 +23,8 @@ export const BATCH = 1 << 18;
 /** The text C prints after "processor crashed": its stale errno. */
 export type CrashCause = 'EINTR' | 'ENOENT';
 
-/** A user to run processors as: uid, gid (the child gets no supplementary groups). */
-export interface ProcessorCred {
-  uid: number;
-  gid: number;
-}
+/** Work waiting for the disk: bytes for `current`, or a rotation. */
+type Op = Buffer | { rotate: CrashCause };
 
 function sysError(code: string): NodeJS.ErrnoException {
   const e: NodeJS.ErrnoException = new Error(code);
@@ -36,13 +33,22 @@ function sysError(code: string): NodeJS.ErrnoException {
 }
 
 /**
- * One multilog log directory. Bytes pass through an emulation of 0.76's
- * 512-byte buffer and its write function (`c_write`), so files are cut at
- * exactly the byte offsets C cuts them; the bytes themselves are batched and
- * written with few system calls. Invariant: `buf[0, committed)` has been
- * accepted by the emulated `c_write` for the open `current` but may not be on
- * disk yet; `buf[committed, end)` is the emulated C buffer (at most 512
+ * One multilog log directory, in two layers.
+ *
+ * The logical layer is synchronous: bytes pass through an emulation of
+ * 0.76's 512-byte buffer and its write function (`c_write`), so files are
+ * cut at exactly the byte offsets C cuts them. Invariant: `buf[0,
+ * committed)` has been accepted by the emulated `c_write` but not yet
+ * staged; `buf[committed, end)` is the emulated C buffer (at most 512
  * bytes, or one line about to be written whole).
+ *
+ * The physical layer is asynchronous: staged bytes and rotations are
+ * queued and done in order by `drain()`. With no fault the bytes are
+ * written at once; an error gives 0.76's warning and a pause that is a
+ * timer, processors are child processes waited for without blocking, so a
+ * process hosting many loggers never stalls for one. The owner reads no
+ * more input for this directory until `drain()` has resolved (that is the
+ * backpressure C gets from blocking).
  */
 export class LogDir {
   readonly name: string;
@@ -52,27 +58,28 @@ export class LogDir {
   readonly abs: string;
   /** Selection of the line being processed. */
   selected = true;
-  /** Bytes accepted into `current` (on disk or in `buf[0, committed)`). */
+  /** Bytes accepted into the logical `current`. */
   bytes = 0;
   private fd = -1;
   private lockFd = -1;
-  /** Who processors run as when that is not this process's own user (hosted loggers). */
-  private readonly processorCred: ProcessorCred | undefined;
   private readonly buf: Buffer;
   private committed = 0;
   private end = 0;
   private crashCause: CrashCause = 'ENOENT';
   private readonly batch: number;
+  private readonly ops: Op[] = [];
+  /** A write that failed in `stage`: the pause it owes comes first in `drain`. */
+  private failed: unknown;
+  private draining: Promise<void> | undefined;
 
   constructor(
     spec: DirSpec,
     startDir: string,
     private readonly rt: Runtime,
     private readonly arena: Arena,
-    opts: { batch?: number; processorCred?: ProcessorCred } = {},
+    opts: { batch?: number } = {},
   ) {
     this.batch = opts.batch ?? BATCH;
-    this.processorCred = opts.processorCred;
     this.buf = arena.take(this.batch);
     this.name = spec.name;
     this.size = spec.size;
@@ -86,14 +93,9 @@ export class LogDir {
   }
 
   /** Startup (0.76 `restart`): create, lock, recover after an unclean stop. */
-  open(): void {
+  async open(): Promise<void> {
     this.lock();
-    this.recover();
-  }
-
-  /** The lock descriptor (flock held), or -1. */
-  get lockDescriptor(): number {
-    return this.lockFd;
+    await this.recover();
   }
 
   /** First half of 0.76 `restart`: create the directory if need be, check it, take `lock`. */
@@ -124,7 +126,7 @@ export class LogDir {
   }
 
   /** Second half of 0.76 `restart`: append to a complete `current`, or salvage an unclean stop. */
-  private recover(): void {
+  private async recover(): Promise<void> {
     const name = this.name;
     let st: fs.Stats | undefined;
     try {
@@ -153,12 +155,12 @@ export class LogDir {
     }
     if (processedDone) {
       this.unlinkQuietly('previous');
-      this.finish('processed', 's');
+      await this.finish('processed', 's');
     } else {
       this.unlinkQuietly('processed');
-      this.finish('previous', 'u');
+      await this.finish('previous', 'u');
     }
-    this.finish('current', 'u');
+    await this.finish('current', 'u');
 
     try {
       fs.closeSync(fs.openSync(this.file('state'), OPEN_TRUNC, 0o644));
@@ -193,7 +195,7 @@ export class LogDir {
   // ---- the emulated 512-byte buffer (djb buffer_put / buffer_PUTC / buffer_flush)
 
   private append(src: Uint8Array, start: number, len: number): void {
-    if (this.end + len > this.batch) this.writeOut();
+    if (this.end + len > this.batch) this.stage();
     this.arena.copy(src, start, len, this.buf, this.end);
     this.end += len;
   }
@@ -232,7 +234,7 @@ export class LogDir {
 
   putNewline(): void {
     if (this.end - this.committed === C_BUFFER) this.commit(C_BUFFER);
-    if (this.end + 1 > this.batch) this.writeOut();
+    if (this.end + 1 > this.batch) this.stage();
     this.buf[this.end++] = 10;
   }
 
@@ -246,7 +248,7 @@ export class LogDir {
   private commit(total: number): void {
     let remaining = total;
     while (remaining > 0) {
-      if (this.bytes >= this.size) this.rotate();
+      if (this.bytes >= this.size) this.cut();
       let len = remaining;
       if (len >= this.size - this.bytes) len = this.size - this.bytes;
       if (this.bytes + len >= this.size - CUT_WINDOW) {
@@ -256,94 +258,147 @@ export class LogDir {
       this.committed += len;
       this.bytes += len;
       remaining -= len;
-      if (this.bytes >= this.size - CUT_WINDOW && this.buf[this.committed - 1] === 10) this.rotate();
+      if (this.bytes >= this.size - CUT_WINDOW && this.buf[this.committed - 1] === 10) this.cut();
     }
   }
 
-  /** Puts every accepted byte on disk (retrying as 0.76 does: never drops data). */
-  writeOut(): void {
+  /**
+   * Hands every accepted byte to the physical layer: written at once when
+   * nothing is queued before them, else queued (see drain).
+   */
+  stage(): void {
     const n = this.committed;
+    if (n === 0) return;
     let off = 0;
-    while (off < n) {
+    if (this.ops.length === 0 && this.draining === undefined && this.failed === undefined && this.fd >= 0) {
       try {
-        off += fs.writeSync(this.fd, this.buf, off, n - off);
+        while (off < n) off += fs.writeSync(this.fd, this.buf, off, n - off);
       } catch (err) {
-        this.rt.pause(`unable to write to ${this.name}/current`, err);
+        this.failed = err;
       }
     }
-    if (n > 0 && this.end > n) this.buf.copyWithin(0, n, this.end);
+    if (off < n) this.ops.push(Buffer.from(this.buf.subarray(off, n)));
+    if (this.end > n) this.buf.copyWithin(0, n, this.end);
     this.end -= n;
     this.committed = 0;
   }
 
-  /** SIGALRM: rotate when current has anything in it (the caller has flushed). */
-  forceRotate(): void {
-    if (this.bytes > 0) this.rotate('EINTR');
+  /** The logical rotation (cut points are decided here); the files follow in drain. */
+  private cut(cause: CrashCause = 'ENOENT'): void {
+    this.stage();
+    this.ops.push({ rotate: cause });
+    this.bytes = 0;
   }
 
-  private retry(what: string, op: () => void): void {
+  /** True while staged work waits for the disk. */
+  get busy(): boolean {
+    return this.ops.length > 0 || this.failed !== undefined || this.draining !== undefined;
+  }
+
+  /** Does the queued work in order, pausing (a timer) on each error as 0.76 does; resolves when nothing is left. */
+  async drain(): Promise<void> {
+    while (this.draining) await this.draining;
+    if (this.ops.length === 0 && this.failed === undefined) return;
+    this.draining = this.work();
+    try {
+      await this.draining;
+    } finally {
+      this.draining = undefined;
+    }
+  }
+
+  private async work(): Promise<void> {
+    if (this.failed !== undefined) {
+      const err = this.failed;
+      this.failed = undefined;
+      await this.rt.pause(`unable to write to ${this.name}/current`, err);
+    }
+    for (;;) {
+      const op = this.ops[0];
+      if (op === undefined) return;
+      if (Buffer.isBuffer(op)) {
+        let off = 0;
+        while (off < op.length) {
+          try {
+            off += fs.writeSync(this.fd, op, off, op.length - off);
+          } catch (err) {
+            await this.rt.pause(`unable to write to ${this.name}/current`, err);
+          }
+        }
+      } else {
+        await this.rotateFiles(op.rotate);
+      }
+      this.ops.shift();
+    }
+  }
+
+  /** SIGALRM: rotate when current has anything in it (the caller has flushed, and drains after). */
+  forceRotate(): void {
+    if (this.bytes > 0) this.cut('EINTR');
+  }
+
+  private async retry(what: string, op: () => void): Promise<void> {
     for (;;) {
       try {
         op();
         return;
       } catch (err) {
-        this.rt.pause(what, err);
+        await this.rt.pause(what, err);
       }
     }
   }
 
-  /** 0.76 `fullcurrent`. */
-  rotate(cause: CrashCause = 'ENOENT'): void {
+  /** 0.76 `fullcurrent`, on the files (the bytes before it are written). */
+  private async rotateFiles(cause: CrashCause): Promise<void> {
     const name = this.name;
     this.crashCause = cause;
-    this.writeOut();
-    this.retry(`unable to write ${name}/current to disk`, () => fs.fsyncSync(this.fd));
+    await this.retry(`unable to write ${name}/current to disk`, () => fs.fsyncSync(this.fd));
     fs.closeSync(this.fd);
     this.fd = -1;
-    this.retry(`unable to rename current to previous in directory ${name}`, () =>
+    await this.retry(`unable to rename current to previous in directory ${name}`, () =>
       fs.renameSync(this.file('current'), this.file('previous')),
     );
-    this.retry(`unable to create ${name}/current`, () => {
+    await this.retry(`unable to create ${name}/current`, () => {
       this.fd = fs.openSync(this.file('current'), OPEN_APPEND, 0o600);
     });
-    this.bytes = 0;
-    this.retry(`unable to set mode of ${name}/current`, () => fs.fchmodSync(this.fd, 0o644));
-    this.retry(`unable to set mode of ${name}/previous`, () => fs.chmodSync(this.file('previous'), 0o744));
+    await this.retry(`unable to set mode of ${name}/current`, () => fs.fchmodSync(this.fd, 0o644));
+    await this.retry(`unable to set mode of ${name}/previous`, () => fs.chmodSync(this.file('previous'), 0o744));
     if (this.processor === undefined) {
-      this.finish('previous', 's');
+      await this.finish('previous', 's');
       return;
     }
-    this.runProcessor(this.processor);
-    const syncAndClose = (file: string, what: string, mode?: number) => {
+    await this.runProcessor(this.processor);
+    const syncAndClose = async (file: string, what: string, mode?: number) => {
       let fd = -1;
-      this.retry(`unable to create ${name}/${file}`, () => {
+      await this.retry(`unable to create ${name}/${file}`, () => {
         fd = fs.openSync(this.file(file), OPEN_APPEND, 0o600);
       });
-      this.retry(`unable to write ${name}/${file} to disk`, () => fs.fsyncSync(fd));
-      if (mode !== undefined) this.retry(`unable to set mode of ${what}`, () => fs.fchmodSync(fd, mode));
+      await this.retry(`unable to write ${name}/${file} to disk`, () => fs.fsyncSync(fd));
+      if (mode !== undefined) await this.retry(`unable to set mode of ${what}`, () => fs.fchmodSync(fd, mode));
       fs.closeSync(fd);
     };
-    syncAndClose('processed', `${name}/processed`, 0o744);
-    syncAndClose('newstate', `${name}/newstate`);
-    this.retry(`unable to remove ${name}/previous`, () => fs.unlinkSync(this.file('previous')));
-    this.retry(`unable to rename newstate to state in directory ${name}`, () =>
+    await syncAndClose('processed', `${name}/processed`, 0o744);
+    await syncAndClose('newstate', `${name}/newstate`);
+    await this.retry(`unable to remove ${name}/previous`, () => fs.unlinkSync(this.file('previous')));
+    await this.retry(`unable to rename newstate to state in directory ${name}`, () =>
       fs.renameSync(this.file('newstate'), this.file('state')),
     );
-    this.finish('processed', 's');
+    await this.finish('processed', 's');
   }
 
   /** Runs `sh -c PROC` on `previous` until it exits 0 (0.76 retries forever). */
-  private runProcessor(proc: string): void {
+  private async runProcessor(proc: string): Promise<void> {
     for (;;) {
-      const outcome = this.runProcessorOnce(proc);
+      const outcome = await this.runProcessorOnce(proc);
       if (outcome === 'ok') return;
-      if (outcome === 'crashed') this.rt.pause(`processor crashed in ${this.name}`, this.crashCause);
+      if (outcome === 'crashed') await this.rt.pause(`processor crashed in ${this.name}`, this.crashCause);
       this.rt.warnRaw(`processor failed in ${this.name}, pausing`);
-      this.rt.sleep();
+      await this.rt.sleep();
     }
   }
 
-  private runProcessorOnce(proc: string): 'ok' | 'failed' | 'crashed' {
+  /** One run of the processor, as a child process this one waits for without blocking. */
+  private async runProcessorOnce(proc: string): Promise<'ok' | 'failed' | 'crashed'> {
     const fds: number[] = [];
     try {
       try {
@@ -357,16 +412,23 @@ export class LogDir {
         return 'failed';
       }
       for (;;) {
-        const r = spawnSync('/bin/sh', ['-c', proc], {
-          cwd: this.abs,
-          argv0: 'sh',
-          ...(this.processorCred ?? {}),
-          stdio: [fds[0]!, fds[1]!, 2, 'ignore', fds[2]!, fds[3]!],
+        const r = await new Promise<{ error?: unknown; signal?: NodeJS.Signals | null; status?: number | null }>((resolve) => {
+          try {
+            const child = spawn('/bin/sh', ['-c', proc], {
+              cwd: this.abs,
+              argv0: 'sh',
+              stdio: [fds[0]!, fds[1]!, 2, 'ignore', fds[2]!, fds[3]!],
+            });
+            child.once('error', (error) => resolve({ error }));
+            child.once('exit', (status, signal) => resolve({ status, signal }));
+          } catch (error) {
+            resolve({ error });
+          }
         });
-        if (r.error) {
+        if (r.error !== undefined) {
           const code = errcode(r.error);
           if (code === 'EAGAIN' || code === 'ENOMEM') {
-            this.rt.pause(`unable to fork for processor in ${this.name}`, r.error);
+            await this.rt.pause(`unable to fork for processor in ${this.name}`, r.error);
             continue;
           }
           this.rt.fatalFromChild(`unable to run ${proc}: ${errstr(r.error)}`);
@@ -381,7 +443,7 @@ export class LogDir {
   }
 
   /** 0.76 `finish`: archive FILE as `@<tai64n>.CODE`, then trim to at most num-1 archives. */
-  finish(file: string, code: string): void {
+  async finish(file: string, code: string): Promise<void> {
     const name = this.name;
     const f = this.file(file);
     let st: fs.Stats | undefined;
@@ -391,7 +453,7 @@ export class LogDir {
         break;
       } catch (err) {
         if (errcode(err) === 'ENOENT') return;
-        this.rt.pause(`unable to stat ${name}/${file}`, err);
+        await this.rt.pause(`unable to stat ${name}/${file}`, err);
       }
     }
     if (st.nlink === 1) {
@@ -401,7 +463,7 @@ export class LogDir {
           fs.linkSync(f, this.file(archive));
           break;
         } catch (err) {
-          this.rt.pause(`unable to link to ${name}/${archive}`, err);
+          await this.rt.pause(`unable to link to ${name}/${archive}`, err);
         }
       }
     }
@@ -411,14 +473,14 @@ export class LogDir {
         break;
       } catch (err) {
         if (errcode(err) === 'ENOENT') break;
-        this.rt.pause(`unable to remove ${name}/${file}`, err);
+        await this.rt.pause(`unable to remove ${name}/${file}`, err);
       }
     }
     for (;;) {
       try {
         if (this.trimArchives()) return;
       } catch (err) {
-        this.rt.pause(`unable to read ${name}`, err);
+        await this.rt.pause(`unable to read ${name}`, err);
       }
     }
   }
@@ -441,50 +503,32 @@ export class LogDir {
   }
 
   /** Clean exit: everything on disk, `current` marked complete (0744). */
-  quit(): void {
+  async quit(): Promise<void> {
     this.flush();
-    this.writeOut();
-    this.retry(`unable to write ${this.name}/current to disk`, () => fs.fsyncSync(this.fd));
-    this.retry(`unable to set mode of ${this.name}/current`, () => fs.fchmodSync(this.fd, 0o744));
+    this.stage();
+    await this.drain();
+    await this.retry(`unable to write ${this.name}/current to disk`, () => fs.fsyncSync(this.fd));
+    await this.retry(`unable to set mode of ${this.name}/current`, () => fs.fchmodSync(this.fd, 0o744));
   }
 
-  /**
-   * Closes `current` without marking it complete: for a multilog that hands
-   * its directories to svscan, which reopens them with `attach`.
-   */
+  /** `quit`, then close `current` and the lock: the state a stopped 0.76 multilog leaves. */
+  async close(): Promise<void> {
+    if (this.fd >= 0) await this.quit();
+    this.release();
+  }
+
+  /** Closes whatever is open without writing (a failed start-up, or a logger given up). */
   release(): void {
-    if (this.fd >= 0) fs.closeSync(this.fd);
-    this.fd = -1;
-  }
-
-  /** After `release`: mark `current` complete (0744) as a clean exit leaves it. */
-  markComplete(): void {
-    try {
-      fs.chmodSync(this.file('current'), 0o744);
-    } catch {
-      // The next start salvages it instead.
+    for (const fd of [this.fd, this.lockFd]) {
+      if (fd < 0) continue;
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already closed
+      }
     }
-  }
-
-  /** Reopens `current` for appending after `release`/`close` (svscan's hosted logger). */
-  attach(): void {
-    try {
-      this.fd = fs.openSync(this.file('current'), OPEN_APPEND, 0o600);
-      fs.fchmodSync(this.fd, 0o644);
-      this.bytes = fs.fstatSync(this.fd).size;
-    } catch (err) {
-      if (this.fd >= 0) fs.closeSync(this.fd);
-      this.fd = -1;
-      throw new MultilogFatal(`unable to append to ${this.name}/current: ${errstr(err)}`);
-    }
-  }
-
-  /** `quit`, then close `current`: the state a stopped 0.76 multilog leaves. */
-  close(): void {
-    if (this.fd < 0) return;
-    this.quit();
-    fs.closeSync(this.fd);
     this.fd = -1;
+    this.lockFd = -1;
   }
 
   get attached(): boolean {

@@ -12,7 +12,6 @@ export class MultilogFatal extends Error {}
 /** What the log directories need from their process: messages, pauses, a clock. */
 export class Runtime {
   readonly clock = new StampClock();
-  private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
   private readonly fileStamp = new StampClock();
   private lastFileMicros = -1;
 
@@ -36,14 +35,18 @@ export class Runtime {
     this.stderr(`multilog: fatal: ${text}\n`);
   }
 
-  /** `multilog: warning: WHAT, pausing: ERR`, then the pause (signals wait, as in C). */
-  pause(what: string, err: unknown): void {
+  /**
+   * `multilog: warning: WHAT, pausing: ERR`, then the pause. The pause is a
+   * timer: only the logger that met the error waits (it reads no input
+   * meanwhile), never the process it lives in.
+   */
+  pause(what: string, err: unknown): Promise<void> {
     this.warnRaw(`${what}, pausing: ${errstr(err)}`);
-    this.sleep();
+    return this.sleep();
   }
 
-  sleep(): void {
-    Atomics.wait(this.sleeper, 0, 0, this.pauseMs);
+  sleep(): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, this.pauseMs));
   }
 
   /**
