@@ -58,13 +58,13 @@ function linesOf(text: string): string[] {
  * The last `count` lines of the log (from as many files as it takes, newest
  * last), times made human. An unfinished last line of `current` is included.
  */
-export function tailLog(dir: string, count: number): string[] {
+export function tailLog(dir: string, count: number, seen?: LogMark): string[] {
   const files = [...archived(dir), path.join(dir, 'current')];
   let lines: string[] = [];
-  for (let i = files.length - 1; i >= 0 && lines.length < count; i--) {
+  for (let i = files.length - 1; i >= 0 && (lines.length < count || (seen && i === files.length - 1)); i--) {
     let text: string;
     try {
-      text = readFileSync(files[i]!, 'latin1');
+      text = i === files.length - 1 ? readCurrent(files[i]!, seen) : readFileSync(files[i]!, 'latin1');
     } catch {
       continue;
     }
@@ -74,13 +74,33 @@ export function tailLog(dir: string, count: number): string[] {
   return lines.slice(Math.max(0, lines.length - count)).map((l) => human.line(Buffer.from(l, 'latin1').toString('utf8')));
 }
 
+/** Where a reading of `current` ended: `followLog` goes on from there, so nothing written in between is missed. */
+export interface LogMark {
+  ino: number;
+  size: number;
+}
+
+function readCurrent(file: string, seen?: LogMark): string {
+  const fd = openSync(file, 'r');
+  try {
+    const bytes = readFileSync(fd);
+    if (seen) {
+      seen.ino = fstatSync(fd).ino;
+      seen.size = bytes.length;
+    }
+    return bytes.toString('latin1');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
- * Follows `current` from its present end, through rotations: when multilog
+ * Follows `current` from its present end (or from `from`, where tailLog's reading ended), through rotations: when multilog
  * renames it away, the rest of the old file is read before the new
  * `current`. Calls `emit` with each complete line; returns when `signal`
  * aborts.
  */
-export async function followLog(dir: string, emit: (line: string) => void, signal: AbortSignal, intervalMs = 200): Promise<void> {
+export async function followLog(dir: string, emit: (line: string) => void, signal: AbortSignal, intervalMs = 200, from?: LogMark): Promise<void> {
   const current = path.join(dir, 'current');
   const human = new HumanTimes();
   const buf = Buffer.alloc(65536);
@@ -96,7 +116,8 @@ export async function followLog(dir: string, emit: (line: string) => void, signa
     }
     const st = fstatSync(fd);
     ino = st.ino;
-    offset = atEnd ? st.size : 0;
+    // From where an earlier reading of this same file ended, else from its end (or start, after a rotation).
+    offset = atEnd ? (from && from.ino === st.ino && from.size <= st.size ? from.size : st.size) : 0;
   };
   let offset = 0;
   const drain = (): void => {
