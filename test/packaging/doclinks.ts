@@ -94,3 +94,22 @@ export function manEntries(man: string, verbs: readonly string[]): Map<string, s
   });
   return entries;
 }
+
+/**
+ * The repository paths a Markdown text names in code spans (`src/…`, `test/…`,
+ * `bench/…`, `man/…`, `examples/…`, `scripts/…`), leaving out placeholders
+ * (`DATE-COMMIT.md`) and C files, which name daemontools' own tree.
+ */
+export function namedPaths(text: string): string[] {
+  const paths = [...text.matchAll(/`((?:src|test|bench|man|examples|scripts)\/[A-Za-z0-9_.*/-]+)`/g)].map((m) => m[1]!);
+  return [...new Set(paths)].filter((p) => !/[A-Z]{3,}/.test(p) && !/\.[ch]$/.test(p));
+}
+
+/** Whether a named path exists; a `*` in its last part matches any run of characters. */
+export function pathExists(base: string, p: string): boolean {
+  const full = path.join(base, p.replace(/\/$/, ''));
+  if (!p.includes('*')) return existsSync(full);
+  const dir = path.dirname(full);
+  const re = new RegExp(`^${path.basename(full).split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return existsSync(dir) && readdirSync(dir).some((n) => re.test(n));
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT, djbpkg } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { brokenLinks, checkFiles, helpOptions, helpVerbs, manEntries, markdownFiles, relativeLinks } from './doclinks.js';
+import { brokenLinks, checkFiles, helpOptions, helpVerbs, manEntries, markdownFiles, namedPaths, pathExists, relativeLinks } from './doclinks.js';
 
 /** The documentation holds together: links resolve, the README stays a front door, every verb is documented. */
 
@@ -32,6 +32,17 @@ describe('the link checker', () => {
     expect(brokenLinks(links).map((l) => `${l.line}:${l.target}`)).toEqual(['1:docs/gone.md', '7:docs/missing-ref.md']);
   });
 
+  it('finds the repository paths a text names, and globs in them', () => {
+    expect(namedPaths('see `src/core/root.ts`, `test/txn/faults-*.test.ts`, `bench/results/DATE-COMMIT.md`, `src/error.h` and `src/core/root.ts`')).toEqual([
+      'src/core/root.ts',
+      'test/txn/faults-*.test.ts',
+    ]);
+    expect(pathExists(PROJECT, 'src/core/root.ts')).toBe(true);
+    expect(pathExists(PROJECT, 'test/txn/faults-*.test.ts')).toBe(true);
+    expect(pathExists(PROJECT, 'test/txn/faults.test.ts')).toBe(false);
+    expect(pathExists(PROJECT, 'test/txn/nothing-*.test.ts')).toBe(false);
+  });
+
   it('reads the options of a yargs help text', () => {
     const help = 'Options:\n      --root       install into DIR\n  -n, --lines      print the last LINES lines\n      --dry-run    print\n';
     expect(helpOptions(help)).toEqual([{ long: 'root' }, { long: 'lines', short: 'n' }, { long: 'dry-run' }]);
@@ -55,6 +66,11 @@ describe('the documentation', () => {
   it('has every relative link in README.md, CONTRIBUTING.md, docs/ and bench/ resolving to a file', () => {
     expect(DOCS.length).toBeGreaterThan(10);
     expect(checkFiles(DOCS).map((l) => `${path.relative(PROJECT, l.file)}:${l.line}: ${l.target}`)).toEqual([]);
+  });
+
+  it('names only files of the repository that exist (`src/…`, `test/…` in code spans)', () => {
+    const missing = DOCS.flatMap((f) => namedPaths(readFileSync(f, 'utf8')).filter((p) => !pathExists(PROJECT, p)).map((p) => `${path.relative(PROJECT, f)}: ${p}`));
+    expect(missing).toEqual([]);
   });
 
   it('keeps README.md under 250 lines', () => {
