@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT, djbpkg } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { brokenLinks, checkFiles, helpVerbs, markdownFiles, relativeLinks } from './doclinks.js';
+import { brokenLinks, checkFiles, helpOptions, helpVerbs, manEntries, markdownFiles, namedPaths, pathExists, relativeLinks } from './doclinks.js';
 
 /** The documentation holds together: links resolve, the README stays a front door, every verb is documented. */
 
@@ -32,6 +32,30 @@ describe('the link checker', () => {
     expect(brokenLinks(links).map((l) => `${l.line}:${l.target}`)).toEqual(['1:docs/gone.md', '7:docs/missing-ref.md']);
   });
 
+  it('finds the repository paths a text names, and globs in them', () => {
+    expect(namedPaths('see `src/core/root.ts`, `test/txn/faults-*.test.ts`, `bench/results/DATE-COMMIT.md`, `src/error.h` and `src/core/root.ts`')).toEqual([
+      'src/core/root.ts',
+      'test/txn/faults-*.test.ts',
+    ]);
+    expect(pathExists(PROJECT, 'src/core/root.ts')).toBe(true);
+    expect(pathExists(PROJECT, 'test/txn/faults-*.test.ts')).toBe(true);
+    expect(pathExists(PROJECT, 'test/txn/faults.test.ts')).toBe(false);
+    expect(pathExists(PROJECT, 'test/txn/nothing-*.test.ts')).toBe(false);
+  });
+
+  it('reads the options of a yargs help text', () => {
+    const help = 'Options:\n      --root       install into DIR\n  -n, --lines      print the last LINES lines\n      --dry-run    print\n';
+    expect(helpOptions(help)).toEqual([{ long: 'root' }, { long: 'lines', short: 'n' }, { long: 'dry-run' }]);
+  });
+
+  it("cuts a man page into each verb's entry", () => {
+    const man = '.SH COMMANDS\n.TP\n.B init [--dry-run]\nMake.\n.TP\n.B service start|stop \\fIname\\fR\nWait.\n.B \\-\\-wait\n.SH EXIT STATUS\n.B 0\n';
+    const e = manEntries(man.replace(/\\f[BIRP]/g, ''), ['init', 'service start', 'service stop']);
+    expect(e.get('init')).toBe('.B init [--dry-run]\nMake.\n.TP');
+    expect(e.get('service stop')).toContain('\\-\\-wait');
+    expect(e.get('service start')).not.toContain('EXIT');
+  });
+
   it('reads the verbs of a yargs help text', () => {
     const help = 'djbpkg <command>\n\nCommands:\n  djbpkg init   create\n  djbpkg install <spec>  install\n                 more text\n\nOptions:\n  --root  x\n';
     expect(helpVerbs(help, 'djbpkg')).toEqual(['init', 'install']);
@@ -42,6 +66,11 @@ describe('the documentation', () => {
   it('has every relative link in README.md, CONTRIBUTING.md, docs/ and bench/ resolving to a file', () => {
     expect(DOCS.length).toBeGreaterThan(10);
     expect(checkFiles(DOCS).map((l) => `${path.relative(PROJECT, l.file)}:${l.line}: ${l.target}`)).toEqual([]);
+  });
+
+  it('names only files of the repository that exist (`src/…`, `test/…` in code spans)', () => {
+    const missing = DOCS.flatMap((f) => namedPaths(readFileSync(f, 'utf8')).filter((p) => !pathExists(PROJECT, p)).map((p) => `${path.relative(PROJECT, f)}: ${p}`));
+    expect(missing).toEqual([]);
   });
 
   it('keeps README.md under 250 lines', () => {
@@ -73,5 +102,33 @@ describe('the documentation', () => {
       expect(row, `README's service row lacks ${v}`).toMatch(new RegExp(`[ |]${v}[\\\\|\` ]`));
       expect(MAN_DJBPKG, `djbpkg.8 lacks service ${v}`).toMatch(new RegExp(`^\\.B service ([a-z|]*\\|)?${v}\\b`, 'm'));
     }
+  });
+
+  it("names every option of every verb's --help in that verb's entry of djbpkg.8", { timeout: 180_000 }, async () => {
+    const global = new Set(helpOptions((await djbpkg(['--help'])).stdout).map((o) => o.long));
+    const top = helpVerbs((await djbpkg(['--help'])).stdout, 'djbpkg');
+    const service = helpVerbs((await djbpkg(['service', '--help'])).stdout, 'djbpkg service').map((v) => `service ${v}`);
+    // `service` is a group: its verbs are checked one by one.
+    const verbs = [...top.filter((v) => v !== 'service'), ...service];
+    expect(verbs.length).toBeGreaterThan(15);
+    // Four at a time: the machine is shared.
+    const helps: Awaited<ReturnType<typeof djbpkg>>[] = [];
+    for (let i = 0; i < verbs.length; i += 4) {
+      helps.push(...(await Promise.all(verbs.slice(i, i + 4).map((verb) => djbpkg([...verb.split(' '), '--help'])))));
+    }
+    const entries = manEntries(MAN_DJBPKG, verbs);
+    const missing: string[] = [];
+    for (const [k, verb] of verbs.entries()) {
+      const entry = entries.get(verb);
+      expect(entry, `djbpkg.8 has no entry for ${verb}`).toBeDefined();
+      const r = helps[k]!;
+      expect(r.code, verb).toBe(0);
+      for (const o of helpOptions(r.stdout)) {
+        if (global.has(o.long)) continue;
+        const named = [`--${o.long}`, `--no-${o.long}`, ...(o.short ? [`-${o.short}`] : [])].some((w) => new RegExp(`(^|[^a-z-])${w}\\b`, 'm').test(entry!));
+        if (!named) missing.push(`${verb} --${o.long}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 });
