@@ -42,3 +42,13 @@ export async function hashFile(file: string): Promise<Digests> {
   await hashFileInto(file, d);
   return d.digest();
 }
+
+/** One digest (or the size) of a file against what the recipe pins. */
+export interface DigestCheck {
+  what: 'size' | 'md5' | 'sha256';
+  /** How people call it: `size`, `MD5`, `SHA-256`. */
+  label: string;
+  expected: string | number | undefined;
+  actual: string | number;
+  ok: boolean;
+}

@@ -1,7 +1,7 @@
 import { lstat } from 'node:fs/promises';
 import { DjbError, describeCause } from '../core/errors.js';
 import * as fsx from '../posix/fsx.js';
-import type { DigestCheck } from './verify.js';
+import type { DigestCheck } from './digest.js';
 
 /**
  * A distfile in the cache (or a --distfiles directory) that fails

@@ -2,17 +2,10 @@ import { DjbError, describeCause } from '../core/errors.js';
 import type { ResolvedRecipe } from '../recipe/index.js';
 import { hashFile } from './digest.js';
 import { recipeMd5Suspect } from './reject.js';
-import type { Digests } from './digest.js';
+import type { DigestCheck, Digests } from './digest.js';
+export type { DigestCheck } from './digest.js';
 
 /** One compared property. `expected` undefined: the recipe does not pin it. */
-export interface DigestCheck {
-  what: 'size' | 'md5' | 'sha256';
-  /** How people call it: `size`, `MD5`, `SHA-256`. */
-  label: string;
-  expected: string | number | undefined;
-  actual: string | number;
-  ok: boolean;
-}
 
 /** A distfile compared with its recipe. `ok` only when every pinned value matches. */
 export interface VerifyReport {

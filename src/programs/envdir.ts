@@ -6,6 +6,7 @@ import { errcode, errstr } from '../supervision/errstr.js';
 import type { LinkIo, LinkResult } from '../supervision/link.js';
 import type { EnvEdit } from '../supervision/pathexec.js';
 import type { ProgramIo } from '../supervision/program.js';
+import { envdirValue } from '../supervision/loader-rules.js';
 import { runChain } from './chain.js';
 
 class Fatal extends Error {}
@@ -35,20 +36,6 @@ function readAll(name: string): Buffer | undefined {
   } finally {
     closeSync(fd);
   }
-}
-
-/**
- * The edit one file makes: no bytes (or gone) removes the variable; else the
- * first line, trailing spaces and tabs removed, NULs turned into newlines.
- */
-export function envdirValue(contents: Buffer | undefined): string | undefined {
-  if (contents === undefined || contents.length === 0) return undefined;
-  let end = contents.indexOf(0x0a);
-  if (end < 0) end = contents.length;
-  while (end > 0 && (contents[end - 1] === 0x20 || contents[end - 1] === 0x09)) end--;
-  const line = Buffer.from(contents.subarray(0, end));
-  for (let i = 0; i < line.length; i++) if (line[i] === 0) line[i] = 0x0a;
-  return line.toString();
 }
 
 function readEdits(dirName: string, state: ChainState): EnvEdit[] {

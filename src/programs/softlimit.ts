@@ -1,41 +1,13 @@
-import { RLIMIT } from '../posix/index.js';
 import type { ChainState } from '../supervision/chain.js';
 import { errstr } from '../supervision/errstr.js';
 import { getopt } from '../supervision/getopt.js';
 import type { LinkIo, LinkResult } from '../supervision/link.js';
 import type { ProgramIo } from '../supervision/program.js';
+import { parseLimit, RESOURCES } from '../supervision/loader-rules.js';
 import { runChain } from './chain.js';
 
 const USAGE =
   'softlimit: usage: softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child\n';
-
-/** Which resources each option sets (`-m` sets four at once). */
-export const RESOURCES: Record<string, number[]> = {
-  a: [RLIMIT.AS],
-  c: [RLIMIT.CORE],
-  d: [RLIMIT.DATA],
-  f: [RLIMIT.FSIZE],
-  l: [RLIMIT.MEMLOCK],
-  m: [RLIMIT.DATA, RLIMIT.STACK, RLIMIT.MEMLOCK, RLIMIT.AS],
-  o: [RLIMIT.NOFILE],
-  p: [RLIMIT.NPROC],
-  r: [RLIMIT.RSS],
-  s: [RLIMIT.STACK],
-  t: [RLIMIT.CPU],
-};
-
-const ULONG = 1n << 64n;
-
-/**
- * The value 0.76 reads with scan_ulong: leading decimal digits (none = 0),
- * wrapping at 2^64; undefined when anything follows the digits.
- */
-export function parseLimit(arg: string): bigint | undefined {
-  let u = 0n;
-  let i = 0;
-  for (; i < arg.length && arg[i]! >= '0' && arg[i]! <= '9'; i++) u = (u * 10n + BigInt(arg.charCodeAt(i) - 48)) % ULONG;
-  return i === arg.length ? u : undefined;
-}
 
 class Usage extends Error {}
 

@@ -3,7 +3,6 @@ import { crashLooping, LOOP_RUNS, LOOP_WINDOW_MS, readHistory, SHORT_RUN_MS } fr
 import type { History } from '../supervision/history.js';
 import { readState } from './supervise.js';
 import type { SuperviseState } from './supervise.js';
-import type { ServiceStatus } from './manage.js';
 
 /**
  * How a service (or its logger) really does, from `supervise/status` and,
@@ -140,4 +139,23 @@ export async function sampleUnderC(all: ServiceStatus[], nowMs: number): Promise
     const logHealth = st.log && st.logHealth && needsCSample(st.logHealth, st.log, nowMs) ? refineUnderC(st.logHealth, st.log, logDir) : st.logHealth;
     return { ...st, health, logHealth, ok: statusOk(st.wantsUp, health, st.logWantsUp, logHealth) };
   });
+}
+
+/** One service as `status` reports it. */
+export interface ServiceStatus {
+  name: string;
+  defined: boolean;
+  enabled: boolean;
+  state: SuperviseState;
+  log: SuperviseState | undefined;
+  /** Enabled and supervise wants it up (or, unsupervised, it is normally up). */
+  wantsUp: boolean;
+  /** The same for its logger (false without one). */
+  logWantsUp: boolean;
+  /** The directory supervise runs in (through the /service link while enabled). */
+  dir: string;
+  health: Health;
+  logHealth: Health | undefined;
+  /** False when it, or its logger, is wanted up and is not `up` (down or crash-looping). */
+  ok: boolean;
 }

@@ -8,7 +8,8 @@ import { shellQuote } from '../core/root.js';
 import type { Root } from '../core/root.js';
 import { awaitService } from './await.js';
 import { healthOf, statusOk } from './health.js';
-import type { Health } from './health.js';
+import type { ServiceStatus } from './health.js';
+export type { ServiceStatus } from './health.js';
 import { isServiceName, servicePaths } from './names.js';
 import type { ServicePaths } from './names.js';
 import { control, isSupervised, readState, waitUntil } from './supervise.js';
@@ -224,24 +225,6 @@ export async function transition(root: Root, name: string, verb: Transition, wai
   return { name, changed, ...states(dir) };
 }
 
-/** One service as `status` reports it. */
-export interface ServiceStatus {
-  name: string;
-  defined: boolean;
-  enabled: boolean;
-  state: SuperviseState;
-  log: SuperviseState | undefined;
-  /** Enabled and supervise wants it up (or, unsupervised, it is normally up). */
-  wantsUp: boolean;
-  /** The same for its logger (false without one). */
-  logWantsUp: boolean;
-  /** The directory supervise runs in (through the /service link while enabled). */
-  dir: string;
-  health: Health;
-  logHealth: Health | undefined;
-  /** False when it, or its logger, is wanted up and is not `up` (down or crash-looping). */
-  ok: boolean;
-}
 
 function lexists(p: string): boolean {
   try {

@@ -5,8 +5,7 @@ import { ourProgram, ownDir } from './chain.js';
 import { getopt } from './getopt.js';
 import { applyEnvEdits, type EnvEdit } from './pathexec.js';
 import { parsePlainScript } from './runscript.js';
-import { envdirValue } from '../programs/envdir.js';
-import { RESOURCES, parseLimit } from '../programs/softlimit.js';
+import { envdirValue, parseLimit, RESOURCES } from './loader-rules.js';
 
 /**
  * supervise's fast path: what `sh ./run` followed by our chain-loaders would
