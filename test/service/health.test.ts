@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startProcess, track } from '../support/procs.js';
@@ -153,6 +153,30 @@ describe("health under djbpkg's runtime (djbpkg boot, installed root)", { timeou
     });
     expect(fine.stderr).toBe('');
     ok(await run('remove', 'rolog', '--purge-logs'));
+  });
+
+  it('attack: a log user flooding its stderr with 20000 lines and escapes cannot stall supervision nor grow or poison the warnings', async () => {
+    ok(await run('add', 'flood', '--log-user', 'nobody', '--', 'sleep', '1000'));
+    const def = path.join(root, 'var/svc.d/flood');
+    const logRun = readFileSync(path.join(def, 'log/run'), 'utf8');
+    expect(logRun).toMatch(/exec setuidgid nobody multilog t \.\/main\n$/);
+    const flood = `i=0; while [ $i -lt 20000 ]; do printf 'flood %s \\033]0;owned\\007\\n' $i >&2; i=$((i+1)); done; exec multilog t ./main`;
+    writeFileSync(path.join(def, 'log/run'), `#!/bin/sh\nexec setuidgid nobody sh -c '${flood.replace(/'/g, "'\\''")}'\n`);
+    ok(await run('enable', 'flood', '--wait', '60'));
+    const warnings = path.join(def, 'log/supervise/warnings');
+    await poll('last flood line kept', () => existsSync(warnings) && readFileSync(warnings, 'utf8').includes('flood 19999 ?]0;owned?\n'), 60_000);
+    const kept = readFileSync(warnings, 'utf8').split('\n').filter(Boolean);
+    expect(kept.length).toBeLessThanOrEqual(20);
+    expect(readFileSync(warnings, 'utf8')).not.toMatch(/[\x1b\x07]/);
+    const st = statSync(warnings);
+    expect([st.uid, st.mode & 0o777]).toEqual([0, 0o644]);
+    expect(statSync(path.dirname(warnings)).mode & 0o777).toBe(0o700);
+    // Supervision went on: a restart of the service is seen at once, and the logger is up.
+    const t0 = Date.now();
+    ok(await run('restart', 'flood', '--wait', '20'));
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    await poll('flood and its logger up', async () => ((await statusOf(run, 'flood')).code === 0 ? true : false));
+    ok(await run('remove', 'flood', '--purge-logs'));
   });
 
   it('start --wait waits for the readiness line (written after 2 s); one that never writes it fails at the deadline, naming it', async () => {
