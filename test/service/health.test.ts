@@ -192,6 +192,12 @@ describe("health under djbpkg's runtime (djbpkg boot, installed root)", { timeou
     const s = await statusOf(run, 'ready');
     expect(s.svc).toMatchObject({ health: 'up', ready: true });
     expect((await run('status', 'ready')).stdout).toMatch(/^ready: up \(pid \d+\) \d+ seconds, normally down, ready; log: up /);
+    // restart --wait waits for the new run's readiness, not the old one's.
+    const t2 = Date.now();
+    const rr = await run('restart', 'ready', '--wait', '10', '--json');
+    expect(rr.code, rr.stderr).toBe(0);
+    expect(Date.now() - t2).toBeGreaterThanOrEqual(2000);
+    expect(JSON.parse(rr.stdout).state.pid).not.toBe(s.svc.pid);
 
     const t1 = Date.now();
     const n = await run('start', 'never', '--wait', '3');
