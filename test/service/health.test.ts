@@ -247,6 +247,13 @@ describe.skipIf(!hasC)(`status under C daemontools (Debian's /usr/bin/svscan)${h
       });
       expect(crash.code).toBe(111);
       expect(crash.svc.note).toMatch(/^pid changed from \d+ to (\d+|none) within 1\.5 seconds \(C supervise keeps no history/);
+      // --wait under C: no history, so a crash loop fails at the deadline, naming the pids seen.
+      ok(await run('add', 'loopw', '--down', '--', 'sh', '-c', 'exit 3'));
+      ok(await run('enable', 'loopw', '--wait', '60'));
+      const w = await run('start', 'loopw', '--wait', '5');
+      expect(w.code).toBe(111);
+      expect(w.stderr).toMatch(/^djbpkg: fatal: loopw did not stay up for 2 seconds within 5 seconds \(\d+ different pids seen\)\n/);
+      expect((await run('start', 'steady', '--wait', '10')).code).toBe(0);
       process.kill(scan.pid, 'SIGTERM');
     } finally {
       rmSync(base, { recursive: true, force: true });
