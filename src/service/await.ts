@@ -69,7 +69,9 @@ export async function awaitService(goal: AwaitGoal): Promise<SuperviseState> {
           const running = h ? h.started > 0 && h.exited < h.started : true;
           const upSince = h && h.started > 0 ? h.started : s.since !== undefined ? Math.min(seenAt, s.since * 1000 + 999) : seenAt;
           if (running && now - upSince >= (h ? STAY_UP_MS : STAY_UP_C_MS)) return s;
-          reason = pids > 1 ? `did not stay up for ${STAY_UP_MS / 1000} second within ${goal.seconds} seconds (${pids} different pids seen)` : `did not stay up for ${STAY_UP_MS / 1000} second within ${goal.seconds} seconds`;
+          const need = (h ? STAY_UP_MS : STAY_UP_C_MS) / 1000;
+          const stay = `did not stay up for ${need} ${need === 1 ? 'second' : 'seconds'} within ${goal.seconds} seconds`;
+          reason = pids > 1 ? `${stay} (${pids} different pids seen)` : stay;
         }
       } else if (!s.supervised) {
         reason = `did not come up within ${goal.seconds} seconds: supervise is not running`;

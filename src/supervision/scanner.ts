@@ -5,7 +5,7 @@ import { StartGate } from './loghost/gate.js';
 import { HOSTED_LOG_FDS, HostedLog } from './loghost/hosted.js';
 import { LogHosts } from './loghost/hosts.js';
 import { readChildRecord, stillRunning } from './sidecar.js';
-import { recordWarning } from './warnings.js';
+import { WarningRecorder } from './warnings.js';
 import { STDERR_TEE_FDS, SUPERVISOR_FDS, SuperviseFatal, Supervisor, type ChildHooks } from './supervisor.js';
 
 /** svscan's limit on services, as 0.76. */
@@ -186,14 +186,11 @@ export class Scanner {
         this.held += PIPE_FDS + HOSTED_LOG_FDS + STDERR_TEE_FDS;
       }
       const pipeIno = pipe ? fs.fstatSync(pipe[0], { bigint: true }).ino : 0n;
-      // A hosted logger's warnings are kept as a logger child's are (warnings.ts).
+      // A hosted logger's warnings are kept as a logger child's are (warnings.ts); a failed write leaves them on svscan's stderr only.
+      const recorder = new WarningRecorder(`${path}/log/supervise`, () => {});
       const logStderr = (text: string): void => {
         this.opts.stderr(text);
-        try {
-          recordWarning(`${path}/log/supervise`, text);
-        } catch {
-          // Kept only on svscan's stderr.
-        }
+        recorder.add(text);
       };
       const host = pipe ? new HostedLog({ pipeRead: pipe[0], pipeIno, dir: `${path}/log`, env: this.opts.env, stderr: logStderr, hosts: this.hosts }) : undefined;
       if (host) this.hosted.set(host.hostedId, host);

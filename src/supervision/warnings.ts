@@ -46,16 +46,67 @@ function clean(line: string): string {
 
 /**
  * Adds the lines of `text` (empty ones skipped) to `superviseDir/warnings`,
- * keeping the last WARNING_LINES. The entry point for every logger whose
- * warnings should be kept: the stderr tee below, and svscan's hosted loggers.
- * Throws on failure (the caller drops or reports it).
+ * keeping the last WARNING_LINES, at once. For a source that may print
+ * many lines (a logger's stderr, svscan's hosted loggers) use
+ * WarningRecorder, which writes at most a few times a second. Throws on
+ * failure (the caller drops or reports it).
  */
 export function recordWarning(superviseDir: string, text: string, nowMs: number = Date.now()): void {
+  appendLabelled(superviseDir, labelled(text, nowMs));
+}
+
+/** The non-empty lines of `text`, cleaned, each as `@TAI64N line`. */
+function labelled(text: string, nowMs: number): string[] {
   const label = formatTai64n(tai64nNow(nowMs));
-  const fresh = text.split('\n').filter((l) => l.trim() !== '').map((l) => `${label} ${clean(l)}`);
+  return text.split('\n').filter((l) => l.trim() !== '').map((l) => `${label} ${clean(l)}`);
+}
+
+function appendLabelled(superviseDir: string, fresh: string[]): void {
   if (fresh.length === 0) return;
   const kept = [...readWarnings(superviseDir), ...fresh].slice(-WARNING_LINES);
   writeAtomically(superviseDir, WARNINGS_FILE, kept.join('\n') + '\n');
+}
+
+/**
+ * recordWarning for a source that may print a lot: lines are labelled when
+ * they arrive and written at once when the file was not written in the
+ * last RECORD_INTERVAL_MS, else when that time is up (only the last
+ * WARNING_LINES wait). A logger that floods its stderr so costs supervise
+ * at most a few writes a second. Used by the stderr tee and by svscan for
+ * its hosted loggers.
+ */
+export class WarningRecorder {
+  private queued: string[] = [];
+  private lastWrite = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly superviseDir: string,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  add(text: string): void {
+    const lines = labelled(text, Date.now());
+    if (lines.length === 0) return;
+    this.queued = [...this.queued, ...lines].slice(-WARNING_LINES);
+    const wait = this.lastWrite + RECORD_INTERVAL_MS - Date.now();
+    if (wait <= 0) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), wait);
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.queued.length === 0) return;
+    const lines = this.queued;
+    this.queued = [];
+    this.lastWrite = Date.now();
+    try {
+      appendLabelled(this.superviseDir, lines);
+    } catch (err) {
+      this.onError(err);
+    }
+  }
 }
 
 /**
@@ -96,18 +147,16 @@ export class StderrTee {
   readonly writeFd: number;
   private socket: net.Socket | undefined;
   private partial = '';
-  /** Complete lines not yet recorded (at most WARNING_LINES), and when the file was last written. */
-  private queued: string[] = [];
-  private lastWrite = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly recorder: WarningRecorder;
 
   /** `readFd`: the read end of an existing pipe to take over (then writeFd is -1); default a new pipe. */
   constructor(
-    private readonly superviseDir: string,
+    superviseDir: string,
     private readonly forwardFd: number,
-    private readonly onError: (err: unknown) => void,
+    onError: (err: unknown) => void,
     readFd?: number,
   ) {
+    this.recorder = new WarningRecorder(superviseDir, onError);
     const [r, w] = readFd === undefined ? pipe2(O_CLOEXEC) : [readFd, -1];
     this.writeFd = w;
     try {
@@ -135,35 +184,7 @@ export class StderrTee {
       complete += '\n' + this.partial;
       this.partial = '';
     }
-    this.record(complete);
-  }
-
-  /**
-   * Queues the lines; writes at once when the file was not written in the
-   * last RECORD_INTERVAL_MS, else when that time is up. A logger that
-   * floods its stderr so costs supervise at most a few writes a second.
-   */
-  private record(text: string): void {
-    const lines = text.split('\n').filter((l) => l.trim() !== '');
-    if (lines.length === 0) return;
-    this.queued = [...this.queued, ...lines].slice(-WARNING_LINES);
-    const wait = this.lastWrite + RECORD_INTERVAL_MS - Date.now();
-    if (wait <= 0) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), wait);
-  }
-
-  private flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.queued.length === 0) return;
-    const text = this.queued.join('\n');
-    this.queued = [];
-    this.lastWrite = Date.now();
-    try {
-      recordWarning(this.superviseDir, text);
-    } catch (err) {
-      this.onError(err);
-    }
+    this.recorder.add(complete);
   }
 
   closeWriteEnd(): void {
@@ -176,9 +197,9 @@ export class StderrTee {
   }
 
   close(): void {
-    if (this.partial) this.record(this.partial);
+    if (this.partial) this.recorder.add(this.partial);
     this.partial = '';
-    this.flush();
+    this.recorder.flush();
     this.socket?.destroy();
     this.socket = undefined;
   }

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startProcess, track } from '../support/procs.js';
@@ -155,6 +155,30 @@ describe("health under djbpkg's runtime (djbpkg boot, installed root)", { timeou
     ok(await run('remove', 'rolog', '--purge-logs'));
   });
 
+  it('attack: a log user flooding its stderr with 20000 lines and escapes cannot stall supervision nor grow or poison the warnings', async () => {
+    ok(await run('add', 'flood', '--log-user', 'nobody', '--', 'sleep', '1000'));
+    const def = path.join(root, 'var/svc.d/flood');
+    const logRun = readFileSync(path.join(def, 'log/run'), 'utf8');
+    expect(logRun).toMatch(/exec setuidgid nobody multilog t \.\/main\n$/);
+    const flood = `i=0; while [ $i -lt 20000 ]; do printf 'flood %s \\033]0;owned\\007\\n' $i >&2; i=$((i+1)); done; exec multilog t ./main`;
+    writeFileSync(path.join(def, 'log/run'), `#!/bin/sh\nexec setuidgid nobody sh -c '${flood.replace(/'/g, "'\\''")}'\n`);
+    ok(await run('enable', 'flood', '--wait', '60'));
+    const warnings = path.join(def, 'log/supervise/warnings');
+    await poll('last flood line kept', () => existsSync(warnings) && readFileSync(warnings, 'utf8').includes('flood 19999 ?]0;owned?\n'), 60_000);
+    const kept = readFileSync(warnings, 'utf8').split('\n').filter(Boolean);
+    expect(kept.length).toBeLessThanOrEqual(20);
+    expect(readFileSync(warnings, 'utf8')).not.toMatch(/[\x1b\x07]/);
+    const st = statSync(warnings);
+    expect([st.uid, st.mode & 0o777]).toEqual([0, 0o644]);
+    expect(statSync(path.dirname(warnings)).mode & 0o777).toBe(0o700);
+    // Supervision went on: a restart of the service is seen at once, and the logger is up.
+    const t0 = Date.now();
+    ok(await run('restart', 'flood', '--wait', '20'));
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    await poll('flood and its logger up', async () => ((await statusOf(run, 'flood')).code === 0 ? true : false));
+    ok(await run('remove', 'flood', '--purge-logs'));
+  });
+
   it('start --wait waits for the readiness line (written after 2 s); one that never writes it fails at the deadline, naming it', async () => {
     ok(await run('add', 'ready', '--down', '--ready-fd', '3', '--', 'sh', '-c', 'sleep 2; echo >&3; exec sleep 1000'));
     ok(await run('add', 'never', '--down', '--ready-fd', '3', '--', 'sleep', '1000'));
@@ -168,6 +192,12 @@ describe("health under djbpkg's runtime (djbpkg boot, installed root)", { timeou
     const s = await statusOf(run, 'ready');
     expect(s.svc).toMatchObject({ health: 'up', ready: true });
     expect((await run('status', 'ready')).stdout).toMatch(/^ready: up \(pid \d+\) \d+ seconds, normally down, ready; log: up /);
+    // restart --wait waits for the new run's readiness, not the old one's.
+    const t2 = Date.now();
+    const rr = await run('restart', 'ready', '--wait', '10', '--json');
+    expect(rr.code, rr.stderr).toBe(0);
+    expect(Date.now() - t2).toBeGreaterThanOrEqual(2000);
+    expect(JSON.parse(rr.stdout).state.pid).not.toBe(s.svc.pid);
 
     const t1 = Date.now();
     const n = await run('start', 'never', '--wait', '3');
@@ -217,6 +247,13 @@ describe.skipIf(!hasC)(`status under C daemontools (Debian's /usr/bin/svscan)${h
       });
       expect(crash.code).toBe(111);
       expect(crash.svc.note).toMatch(/^pid changed from \d+ to (\d+|none) within 1\.5 seconds \(C supervise keeps no history/);
+      // --wait under C: no history, so a crash loop fails at the deadline, naming the pids seen.
+      ok(await run('add', 'loopw', '--down', '--', 'sh', '-c', 'exit 3'));
+      ok(await run('enable', 'loopw', '--wait', '60'));
+      const w = await run('start', 'loopw', '--wait', '5');
+      expect(w.code).toBe(111);
+      expect(w.stderr).toMatch(/^djbpkg: fatal: loopw did not stay up for 2 seconds within 5 seconds \(\d+ different pids seen\)\n/);
+      expect((await run('start', 'steady', '--wait', '10')).code).toBe(0);
       process.kill(scan.pid, 'SIGTERM');
     } finally {
       rmSync(base, { recursive: true, force: true });
