@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { manageFixture } from '../manage/support/fixture.js';
 import { djbpkg } from '../support/run.js';
+import type { RunResult } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
 
 /**
@@ -27,7 +28,7 @@ async function wrongMd5(): Promise<{ root: string; tarball: Buffer; recipes: str
   return { root: f.root, tarball, recipes: f.recipes, recipeFile };
 }
 
-function expectMovedAside(r: { code: number; stderr: string }, file: string, aside: string, recipeFile: string): void {
+function expectMovedAside(r: RunResult, file: string, aside: string, recipeFile: string): void {
   expect(r.code, r.stderr).toBe(100);
   const [fatal, hint] = r.stderr.trim().split('\n');
   expect(fatal).toBe(`djbpkg: fatal: the cached ${file} does not match the recipe (MD5: recipe ${WRONG_MD5}, file ${/file ([0-9a-f]{32})\)/.exec(fatal!)?.[1]}); moved it aside to ${aside}; --offline forbids fetching it again`);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { manageFixture } from '../manage/support/fixture.js';
 import { DIST_BIN, djbpkg } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
+import { djbpkgIn } from '../txn/support.js';
 import { ok, parse } from './support.js';
 
 /** Service names follow one rule in every verb; hints are commands that can be pasted as they are. */
@@ -36,8 +37,9 @@ describe('service names', { timeout: 120_000 }, () => {
     const cases = [...verbs.map((v) => [BAD_NAMES[0]!, v] as const), ...BAD_NAMES.slice(1).flatMap((n) => [[n, verbs[0]!] as const, [n, verbs[7]!] as const])];
     for (const [name, v] of cases) {
       {
-        const args = ['service', ...v.map((w) => (w === '%' ? name : w)), '--root', root];
-        const r = await djbpkg(args);
+        const args = ['service', ...v.map((w) => (w === '%' ? name : w))];
+        // In this process (the built main(), as the binary runs it): many cases, a loaded machine.
+        const r = await djbpkgIn(root, args);
         expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(100);
         const first = r.stderr.split('\n')[0]!;
         expect(first).toContain(RULE);
@@ -49,14 +51,18 @@ describe('service names', { timeout: 120_000 }, () => {
     }
     expect(existsSync(path.join(root, 'var/svc.d'))).toBe(false);
     expect(readdirSync(path.join(root, 'service'))).toEqual([]);
+    // And the real binary, once.
     const shown = await djbpkg(['service', 'add', 'web\u202Ecod.exe', '--root', root, '--', '/bin/true']);
+    expect(shown.code).toBe(100);
     expect(shown.stderr).toContain("'web\\u{202E}cod.exe'");
   });
 
   it('names-good: names within the rule pass (dots, @, +, -, 64 bytes)', async () => {
     const root = tempDir('djbpkg-svc-names-');
     for (const name of ['web', 'getty@tty1', 'tinydns-int', 'a.b_c+d', '0', 'x'.repeat(64)]) {
-      ok(await djbpkg(['service', 'add', name, '--root', root, '--', '/bin/true']));
+      const r = await djbpkgIn(root, ['service', 'add', name, '--', '/bin/true']);
+      expect(r.code, `${name}: ${r.stderr}`).toBe(0);
+      expect(existsSync(path.join(root, 'var/svc.d', name, 'run'))).toBe(true);
     }
   });
 
