@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { manageFixture } from '../manage/support/fixture.js';
 import { DIST_BIN, djbpkg } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
+import { Root } from '../../src/core/root.js';
+import { readBootRecord } from '../../src/boot/start.js';
+import { track } from '../support/procs.js';
 import { djbpkgIn } from '../txn/support.js';
 import { ok, parse } from './support.js';
 
@@ -103,7 +106,7 @@ describe('hints can be pasted', { timeout: 120_000 }, () => {
   });
 
   it('hints-install: install under a --root with a space prints quoted hints carrying --root', async () => {
-    const f = await manageFixture();
+    const f = await manageFixture({ commands076: ['svok', 'envdir', 'nosuchprogram', 'svscan', 'readproctitle', 'svc'] });
     const root = path.join(tempDir('djbpkg-inst-hint-'), 'a root');
     mkdirSync(path.join(root, 'etc'), { recursive: true });
     writeFileSync(path.join(root, 'etc/inittab'), 'id:2:initdefault:\n');
@@ -115,6 +118,20 @@ describe('hints can be pasted', { timeout: 120_000 }, () => {
     // The links are counted per directory on one line, not listed path by path.
     expect(r.stderr).toMatch(/^djbpkg: links: changed \d+ links: .*\d+ in .*\/command, \d+ in .*\/usr\/local\/bin/m);
     expect(r.stderr.split('\n').find((l) => l.startsWith('djbpkg: links: '))!.length).toBeLessThan(400);
+    // With svscan running for the root (djbpkg boot), install says so instead of "not started".
+    const booted = await djbpkg(['boot', '--root', root, '--json']);
+    expect(booted.code, booted.stderr).toBe(0);
+    const rec = readBootRecord(new Root(root))!;
+    track(rec.pid);
+    if (rec.readproctitlePid) track(rec.readproctitlePid);
+    try {
+      const again = await djbpkg(['install', 'daemontools', '--root', root, '--recipes', f.recipes, '--mirror', f.mirror]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toContain(`svscan for this root already runs (pid ${rec.pid}, started by djbpkg boot)`);
+      expect(again.stderr).not.toContain('svscan does not run');
+    } finally {
+      expect((await djbpkg(['boot', '--stop', '--root', root])).code).toBe(0);
+    }
     // A hint that suggests an install carries --recipes (and --distfiles when given).
     const dist = path.join(tempDir('djbpkg-dist-'), 'd d');
     mkdirSync(dist);
