@@ -10,6 +10,7 @@ import {
   enableService,
   followLog,
   logDirOf,
+  logPosition,
   removeService,
   serviceNames,
   serviceStatus,
@@ -263,6 +264,7 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
       handler: async (args: ServiceArgs) => {
         const lines = wholeNumber(args.lines);
         const dir = logDirOf(io.root, args.name);
+        const from = logPosition(dir);
         const out = tailLog(dir, lines);
         if (out.length) io.stdout.write(out.join('\n') + '\n');
         if (!args.follow) return;
@@ -271,7 +273,7 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
         try {
-          await followLog(dir, (line) => io.stdout.write(line + '\n'), stop.signal);
+          await followLog(dir, (line) => io.stdout.write(line + '\n'), stop.signal, undefined, from);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

@@ -74,13 +74,28 @@ export function tailLog(dir: string, count: number): string[] {
   return lines.slice(Math.max(0, lines.length - count)).map((l) => human.line(Buffer.from(l, 'latin1').toString('utf8')));
 }
 
+/** Where `current` ends now: taken before a tail, so that following goes on from there. */
+export interface LogPosition {
+  ino: number;
+  size: number;
+}
+
+export function logPosition(dir: string): LogPosition | undefined {
+  try {
+    const st = statSync(path.join(dir, 'current'));
+    return { ino: st.ino, size: st.size };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Follows `current` from its present end, through rotations: when multilog
+ * Follows `current` from its present end (or from `from`), through rotations: when multilog
  * renames it away, the rest of the old file is read before the new
  * `current`. Calls `emit` with each complete line; returns when `signal`
  * aborts.
  */
-export async function followLog(dir: string, emit: (line: string) => void, signal: AbortSignal, intervalMs = 200): Promise<void> {
+export async function followLog(dir: string, emit: (line: string) => void, signal: AbortSignal, intervalMs = 200, from?: LogPosition): Promise<void> {
   const current = path.join(dir, 'current');
   const human = new HumanTimes();
   const buf = Buffer.alloc(65536);
@@ -95,8 +110,10 @@ export async function followLog(dir: string, emit: (line: string) => void, signa
       return;
     }
     const st = fstatSync(fd);
+    // From where the caller's tail read up to (lines written since are not lost), else the end.
+    const start = from && atEnd ? (from.ino === st.ino && from.size <= st.size ? from.size : 0) : st.size;
     ino = st.ino;
-    offset = atEnd ? st.size : 0;
+    offset = atEnd ? start : 0;
   };
   let offset = 0;
   const drain = (): void => {
