@@ -164,7 +164,7 @@ function checkMayStop(root: Root, rec: BootRecord): void {
     accessSync(path.dirname(file), constants.W_OK);
   } catch (err) {
     throw new DjbError('E_IO', `unable to stop svscan for ${root.dir}: ${path.dirname(file)} is not writable: ${(err as NodeJS.ErrnoException).code ?? 'EACCES'}`, {
-      hint: 'run djbpkg boot --stop as the user who ran djbpkg boot (root for a system root)',
+      hint: `run ${djbpkgCommand(root, ['boot', '--stop'])} as the user who ran djbpkg boot (root for a system root)`,
     });
   }
   try {
@@ -172,7 +172,7 @@ function checkMayStop(root: Root, rec: BootRecord): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EPERM') {
       throw new DjbError('E_IO', `unable to signal svscan (pid ${rec.pid}) for ${root.dir}: EACCES`, {
-        hint: 'run djbpkg boot --stop as the user who ran djbpkg boot (root for a system root)',
+        hint: `run ${djbpkgCommand(root, ['boot', '--stop'])} as the user who ran djbpkg boot (root for a system root)`,
       });
     }
   }
@@ -194,7 +194,7 @@ export async function stopSvscan(root: Root, opts: StopOptions = {}): Promise<St
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') {
       throw new DjbError('E_IO', `unable to stop svscan for ${root.dir}: cannot read ${recordPath(root)}: ${code === 'EPERM' ? 'EACCES' : code}`, {
-        hint: 'run djbpkg boot --stop as the user who ran djbpkg boot (root for a system root)',
+        hint: `run ${djbpkgCommand(root, ['boot', '--stop'])} as the user who ran djbpkg boot (root for a system root)`,
       });
     }
   }

@@ -56,7 +56,7 @@ export function unknownArgumentError(line: string, argv: readonly string[], glob
   const m = /^Unknown arguments?: (.+)$/.exec(line);
   if (!m) return undefined;
   const words = m[1]!.split(', ');
-  const known = [...new Set([...verbOptions, ...globals])].filter((k) => k.length > 1);
+  const known = [...new Set([...verbOptions, ...globals])].filter((k) => k.length > 1 && !/[A-Z]/.test(k));
   for (const w of words) {
     const dashed = argv.find((a) => a === `--${w}` || a.startsWith(`--${w}=`) || a === `-${w}`);
     if (dashed !== undefined || argv.some((a) => /^-[A-Za-z]+$/.test(a) && a.slice(1).includes(w) && w.length === 1)) {

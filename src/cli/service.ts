@@ -10,11 +10,12 @@ import {
   enableService,
   followLog,
   logDirOf,
+  logPosition,
   removeService,
   tailLog,
   transition,
 } from '../service/index.js';
-import type { LogMark, ServiceChange, ServiceSpec, ServiceStatus, SuperviseState, Transition } from '../service/index.js';
+import type { ServiceChange, ServiceSpec, ServiceStatus, SuperviseState, Transition } from '../service/index.js';
 import type { GlobalArgs } from './fetch-options.js';
 import { ownOptionsFirst } from './help.js';
 import { info, json } from './render.js';
@@ -252,8 +253,8 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
       handler: async (args: ServiceArgs) => {
         const lines = wholeNumber(args.lines);
         const dir = logDirOf(io.root, args.name);
-        const mark: LogMark = { ino: -1, size: 0 };
-        const out = tailLog(dir, lines, mark);
+        const from = logPosition(dir);
+        const out = tailLog(dir, lines);
         if (out.length) io.stdout.write(out.join('\n') + '\n');
         const failing = reportLogger(io, args.name, dir, out.length, lines);
         if (!args.follow) {
@@ -265,7 +266,7 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
         try {
-          await followLog(dir, (line) => io.stdout.write(line + '\n'), stop.signal, undefined, mark);
+          await followLog(dir, (line) => io.stdout.write(line + '\n'), stop.signal, undefined, from);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

@@ -151,7 +151,9 @@ export async function recoverFirst(io: Io, verb: string | undefined): Promise<vo
   } catch (err) {
     if (err instanceof DjbError && err.code === 'E_LOCKED') return;
     warn(io.stderr, `an interrupted transaction is pending in ${txnDir(io.root)} and was not recovered: ${err instanceof Error ? err.message : String(err)}`);
-    warn(io.stderr, `run ${djbpkgCommand(io.root, ['doctor'])} as a user who may write there`);
+    // A journal refused as untrusted is for the admin to look at, whoever runs djbpkg.
+    if (err instanceof DjbError && err.code === 'E_CONFLICT') warn(io.stderr, `${djbpkgCommand(io.root, ['doctor'])} explains it; see docs/trust.md`);
+    else warn(io.stderr, `run ${djbpkgCommand(io.root, ['doctor'])} as a user who may write there`);
   }
 }
 

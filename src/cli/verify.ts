@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { DjbError } from '../core/errors.js';
+import { PACKAGE_VERB, djbpkgCommand } from '../core/hint.js';
 import type { Io } from '../core/io.js';
 import { mismatchError, verifyFile } from '../install/verify.js';
 import type { VerifyReport } from '../install/verify.js';
@@ -48,13 +49,13 @@ export interface VerifyStep {
 
 export const distfileStep: VerifyStep = {
   key: 'distfile',
-  async run(target) {
+  async run(target, io) {
     if (target.kind === 'package' && !(await isFile(target.file))) {
       return {
         ok: false,
         lines: [`${target.recipe.distfile}: not in the download cache (${target.file})`],
         value: { path: target.file, ok: false, missing: true },
-        failure: `${target.file} is missing; run djbpkg fetch ${target.recipe.name}@${target.recipe.version}`,
+        failure: `${target.file} is missing; run ${djbpkgCommand(io.root, ['fetch', `${target.recipe.name}@${target.recipe.version}`], PACKAGE_VERB)}`,
       };
     }
     const report = await verifyFile(target.file, target.recipe);

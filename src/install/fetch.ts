@@ -4,7 +4,7 @@ import { checkpoint } from '../posix/fsx.js';
 import path from 'node:path';
 import { DjbError, describeCause } from '../core/errors.js';
 import type { Output } from '../core/io.js';
-import { inside } from '../core/root.js';
+import { inside, shellQuote } from '../core/root.js';
 import type { ResolvedRecipe } from '../recipe/index.js';
 import { DigestStream, hashFileInto } from './digest.js';
 import type { Digests } from './digest.js';
@@ -92,12 +92,12 @@ export async function fetchDistfile(recipe: ResolvedRecipe, opts: FetchOptions):
     if (rejected !== undefined) {
       throw new DjbError('E_OFFLINE', `the cached ${dest} does not match the recipe (${rejected.why}); moved it aside to ${rejected.to}; --offline forbids fetching it again`, {
         hint: rejected.suspect
-          ? `its size and SHA-256 match the recipe, only MD5 differs: the recipe's MD5 in ${recipe.recipeFile} may be wrong; check it against upstream, correct the recipe, then move ${rejected.to} back to ${dest}`
-          : `run the same command without --offline to download it again, or copy a good ${recipe.distfile} to ${dest}`,
+          ? `its size and SHA-256 match the recipe, only MD5 differs: the recipe's MD5 in ${recipe.recipeFile} may be wrong; check it against upstream, correct the recipe, then put the file back: mv ${shellQuote(rejected.to)} ${shellQuote(dest)}`
+          : `run the same command without --offline to download it again, or copy a good ${recipe.distfile} to ${shellQuote(dest)}`,
       });
     }
     throw new DjbError('E_OFFLINE', `${recipe.distfile} is not in the download cache ${dir} and --offline forbids fetching it`, {
-      hint: `fetch it once without --offline, or copy it to ${dest}`,
+      hint: `fetch it once without --offline, or copy it to ${shellQuote(dest)}`,
     });
   }
   try {
@@ -275,7 +275,7 @@ async function refuseSymlink(p: string): Promise<void> {
   }
   if (st.isSymbolicLink() || !st.isFile()) {
     throw new DjbError('E_CONFLICT', `${p} is ${st.isSymbolicLink() ? 'a symlink' : 'not a regular file'}; not reading or writing through it`, {
-      hint: `remove ${p}; djbpkg puts only regular files in its download cache`,
+      hint: `remove it (rm ${shellQuote(p)}); djbpkg puts only regular files in its download cache`,
     });
   }
 }

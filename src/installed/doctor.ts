@@ -276,7 +276,7 @@ async function leftovers(root: Root): Promise<DoctorCheck> {
         check: 'leftovers',
         ok: false,
         detail: `the journal in ${root.display(txnDir(root))} is not replayed: ${err instanceof Error ? err.message : String(err)}`,
-        fix: `djbpkg replays only a journal it can have written itself (regular file, owned by the user running djbpkg, mode 0600, in a 0700 directory, every path inside ROOT); if this root came from elsewhere, read the journal and remove ${shellQuote(txnDir(root))} by hand; see docs/trust.md`,
+        fix: `djbpkg replays only a journal it can have written itself (regular file, owned by the user running djbpkg, mode 0600, in a 0700 directory, every path inside ROOT); if this root came from elsewhere, read the journal, then remove it: rm -r ${shellQuote(txnDir(root))} (see docs/trust.md)`,
       };
     }
     found.push(root.display(txnDir(root)));

@@ -3,6 +3,7 @@ import { lstat, open } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import { outsideRoot } from '../core/confine.js';
+import { shellQuote } from '../core/root.js';
 import type { Root } from '../core/root.js';
 
 /**
@@ -33,7 +34,7 @@ const PATH_FIELDS: Record<string, readonly string[]> = {
 function refused(journal: string, why: string): DjbError {
   return new DjbError('E_CONFLICT', `refusing the journal ${journal}: ${why}`, {
     temporary: false,
-    hint: `nothing was done; a journal djbpkg did not write is not replayed: look at it, then remove ${path.dirname(journal)} by hand (djbpkg doctor explains)`,
+    hint: `nothing was done; a journal djbpkg did not write is not replayed: look at it, then remove it by hand: rm -r ${shellQuote(path.dirname(journal))}`,
   });
 }
 

@@ -113,13 +113,13 @@ export class Txn {
   /** Undoes every recorded change, then drops the journal. */
   async rollback(): Promise<void> {
     await this.close();
-    await recoverJournal(this.root);
+    await recoverJournal(this.root, { ownRun: true });
   }
 
   /** After commit and clean-up: finishes whatever clean-up failed (idempotently), then drops the journal. */
   async end(): Promise<void> {
     await this.close();
-    await recoverJournal(this.root);
+    await recoverJournal(this.root, { ownRun: true });
   }
 
   private async close(): Promise<void> {
@@ -141,7 +141,7 @@ async function removeJournal(root: Root): Promise<void> {
  * have written it (see journal-trust.ts); undefined when there is none. A
  * journal or record that fails the checks throws, and nothing is done.
  */
-export async function readJournal(root: Root): Promise<TxnRecord[] | undefined> {
+export async function readJournal(root: Root, opts: { ownRun?: boolean } = {}): Promise<TxnRecord[] | undefined> {
   const dir = txnDir(root);
   const file = journalPath(root);
   try {
@@ -163,7 +163,11 @@ export async function readJournal(root: Root): Promise<TxnRecord[] | undefined> 
       break;
     }
   }
-  await checkRecords(root, dir, file, out);
+  // This run's own journal (rollback or clean-up in the same process) names
+  // only paths this run chose, some of which may be in a package home that
+  // `djbpkg init --package-home` put outside ROOT; a journal left by an
+  // earlier run is believed only as far as it stays inside ROOT.
+  if (!opts.ownRun) await checkRecords(root, dir, file, out);
   return out;
 }
 
@@ -295,8 +299,8 @@ export interface Recovery {
  * back, or, when it had committed, finishes its clean-up. The caller holds
  * the root lock. Returns undefined when there was nothing to recover.
  */
-export async function recoverJournal(root: Root): Promise<Recovery | undefined> {
-  const records = await readJournal(root);
+export async function recoverJournal(root: Root, opts: { ownRun?: boolean } = {}): Promise<Recovery | undefined> {
+  const records = await readJournal(root, opts);
   if (records === undefined) return undefined;
   const begin = records.find((r) => r.op === 'begin') as Extract<TxnRecord, { op: 'begin' }> | undefined;
   const committed = records.some((r) => r.op === 'commit');

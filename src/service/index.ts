@@ -2,8 +2,8 @@ export { Accounts, DEDICATED_LOG_ACCOUNTS, parsePasswd, passwdFileFor } from './
 export type { Account } from './accounts.js';
 export { addService, definitionEntries, logMainTarget, logRunScript, runScript } from './definition.js';
 export type { AddResult, ServiceSpec } from './definition.js';
-export { followLog, HumanTimes, logDirOf, tailLog } from './logs.js';
-export type { LogMark } from './logs.js';
+export { followLog, HumanTimes, logDirOf, logPosition, tailLog } from './logs.js';
+export type { LogPosition } from './logs.js';
 export { disableService, enableService, removeService, serviceDir, serviceNames, serviceStatus, transition } from './manage.js';
 export type { RemoveServiceResult, ServiceChange, ServiceStatus, Transition } from './manage.js';
 export { checkServiceName, servicePaths } from './names.js';

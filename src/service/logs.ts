@@ -58,13 +58,13 @@ function linesOf(text: string): string[] {
  * The last `count` lines of the log (from as many files as it takes, newest
  * last), times made human. An unfinished last line of `current` is included.
  */
-export function tailLog(dir: string, count: number, seen?: LogMark): string[] {
+export function tailLog(dir: string, count: number): string[] {
   const files = [...archived(dir), path.join(dir, 'current')];
   let lines: string[] = [];
-  for (let i = files.length - 1; i >= 0 && (lines.length < count || (seen && i === files.length - 1)); i--) {
+  for (let i = files.length - 1; i >= 0 && lines.length < count; i--) {
     let text: string;
     try {
-      text = i === files.length - 1 ? readCurrent(files[i]!, seen) : readFileSync(files[i]!, 'latin1');
+      text = readFileSync(files[i]!, 'latin1');
     } catch {
       continue;
     }
@@ -74,33 +74,28 @@ export function tailLog(dir: string, count: number, seen?: LogMark): string[] {
   return lines.slice(Math.max(0, lines.length - count)).map((l) => human.line(Buffer.from(l, 'latin1').toString('utf8')));
 }
 
-/** Where a reading of `current` ended: `followLog` goes on from there, so nothing written in between is missed. */
-export interface LogMark {
+/** Where `current` ends now: taken before a tail, so that following goes on from there. */
+export interface LogPosition {
   ino: number;
   size: number;
 }
 
-function readCurrent(file: string, seen?: LogMark): string {
-  const fd = openSync(file, 'r');
+export function logPosition(dir: string): LogPosition | undefined {
   try {
-    const bytes = readFileSync(fd);
-    if (seen) {
-      seen.ino = fstatSync(fd).ino;
-      seen.size = bytes.length;
-    }
-    return bytes.toString('latin1');
-  } finally {
-    closeSync(fd);
+    const st = statSync(path.join(dir, 'current'));
+    return { ino: st.ino, size: st.size };
+  } catch {
+    return undefined;
   }
 }
 
 /**
- * Follows `current` from its present end (or from `from`, where tailLog's reading ended), through rotations: when multilog
+ * Follows `current` from its present end (or from `from`), through rotations: when multilog
  * renames it away, the rest of the old file is read before the new
  * `current`. Calls `emit` with each complete line; returns when `signal`
  * aborts.
  */
-export async function followLog(dir: string, emit: (line: string) => void, signal: AbortSignal, intervalMs = 200, from?: LogMark): Promise<void> {
+export async function followLog(dir: string, emit: (line: string) => void, signal: AbortSignal, intervalMs = 200, from?: LogPosition): Promise<void> {
   const current = path.join(dir, 'current');
   const human = new HumanTimes();
   const buf = Buffer.alloc(65536);
@@ -115,9 +110,10 @@ export async function followLog(dir: string, emit: (line: string) => void, signa
       return;
     }
     const st = fstatSync(fd);
+    // From where the caller's tail read up to (lines written since are not lost), else the end.
+    const start = from && atEnd ? (from.ino === st.ino && from.size <= st.size ? from.size : 0) : st.size;
     ino = st.ino;
-    // From where an earlier reading of this same file ended, else from its end (or start, after a rotation).
-    offset = atEnd ? (from && from.ino === st.ino && from.size <= st.size ? from.size : st.size) : 0;
+    offset = atEnd ? start : 0;
   };
   let offset = 0;
   const drain = (): void => {

@@ -104,7 +104,7 @@ describe('djbpkg boot / boot --stop', { timeout: 60_000 }, () => {
       c.on('close', (code) => resolve({ code, stderr: err }));
     });
     expect(r.code).toBe(111);
-    expect(r.stderr).toMatch(/^djbpkg: fatal: unable to stop svscan for .*: EACCES\ndjbpkg: hint: run djbpkg boot --stop as the user who ran djbpkg boot/);
+    expect(r.stderr).toMatch(/^djbpkg: fatal: unable to stop svscan for .*: EACCES\ndjbpkg: hint: run djbpkg boot --stop --root \S+ as the user who ran djbpkg boot/);
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect(isAlive(first.record.pid)).toBe(true);
     await stopSvscan(root, { killAfterMs: 2000 });
@@ -114,6 +114,6 @@ describe('djbpkg boot / boot --stop', { timeout: 60_000 }, () => {
     const root = tempDir('djbpkg-boot-');
     const r = await djbpkg(['boot', '--root', root]);
     expect(r.code).toBe(100);
-    expect(r.stderr).toBe(`djbpkg: fatal: ${root}/service does not exist\ndjbpkg: hint: install daemontools first: djbpkg install daemontools\n`);
+    expect(r.stderr).toBe(`djbpkg: fatal: ${root}/service does not exist\ndjbpkg: hint: install daemontools first: djbpkg install daemontools --root ${root}\n`);
   });
 });

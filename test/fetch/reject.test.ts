@@ -3,7 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { manageFixture } from '../manage/support/fixture.js';
 import { djbpkg } from '../support/run.js';
+import type { RunResult } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
+import { shellQuote } from '../../src/core/root.js';
 
 /**
  * A distfile the admin placed by hand is never deleted: one that fails
@@ -27,12 +29,12 @@ async function wrongMd5(): Promise<{ root: string; tarball: Buffer; recipes: str
   return { root: f.root, tarball, recipes: f.recipes, recipeFile };
 }
 
-function expectMovedAside(r: { code: number | null; stderr: string }, file: string, aside: string, recipeFile: string): void {
+function expectMovedAside(r: RunResult, file: string, aside: string, recipeFile: string): void {
   expect(r.code, r.stderr).toBe(100);
   const [fatal, hint] = r.stderr.trim().split('\n');
   expect(fatal).toBe(`djbpkg: fatal: the cached ${file} does not match the recipe (MD5: recipe ${WRONG_MD5}, file ${/file ([0-9a-f]{32})\)/.exec(fatal!)?.[1]}); moved it aside to ${aside}; --offline forbids fetching it again`);
   expect(hint).toContain(`djbpkg: hint: its size and SHA-256 match the recipe, only MD5 differs: the recipe's MD5 in ${recipeFile} may be wrong`);
-  expect(hint).toContain(`move ${aside} back to ${file}`);
+  expect(hint).toContain(`then put the file back: mv ${shellQuote(aside)} ${shellQuote(file)}`);
 }
 
 describe('a distfile that fails verification is moved aside, never deleted', { timeout: 60_000 }, () => {

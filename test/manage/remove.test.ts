@@ -50,7 +50,7 @@ describe('djbpkg remove', { timeout: 60_000 }, () => {
     expect(readFileSync(path.join(f.root, 'etc/inittab'), 'utf8')).toBe(inittab);
     const again = await f.run(['remove', 'daemontools']);
     expect(again.code).toBe(100);
-    expect(again.stderr).toBe(`djbpkg: fatal: daemontools is not installed under ${f.root}/package\ndjbpkg: hint: djbpkg list shows what is installed\n`);
+    expect(again.stderr).toBe(`djbpkg: fatal: daemontools is not installed under ${f.root}/package\ndjbpkg: hint: djbpkg list --root ${f.root} shows what is installed\n`);
   });
 
   it('--dry-run says what it would remove and touches nothing; --json lists it', async () => {

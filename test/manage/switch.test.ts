@@ -28,7 +28,7 @@ describe('version switch', { timeout: 90_000 }, () => {
     expect(refuse.code).toBe(100);
     expect(refuse.stderr).toBe(
       'djbpkg: fatal: daemontools 0.77 is the current version; not removing it while other versions are installed\n' +
-        'djbpkg: hint: switch first: djbpkg install daemontools@0.76, then djbpkg remove daemontools@0.77\n',
+        `djbpkg: hint: switch first: djbpkg install daemontools@0.76 --root ${f.root} --recipes ${f.recipes}, then djbpkg remove daemontools@0.77 --root ${f.root}\n`,
     );
 
     const r = await f.run(['remove', 'daemontools@0.76']);

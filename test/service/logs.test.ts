@@ -2,7 +2,7 @@ import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Root } from '../../src/core/root.js';
-import { followLog, logDirOf, tailLog } from '../../src/service/index.js';
+import { followLog, logDirOf, logPosition, tailLog } from '../../src/service/index.js';
 import { formatTai64n, tai64nFromUnix } from '../../src/supervision/tai64n.js';
 import { pollUntil, startProcess } from '../support/procs.js';
 import { DIST_BIN, djbpkg } from '../support/run.js';
@@ -105,6 +105,21 @@ describe('service logs', { timeout: 60_000 }, () => {
     const end = await f.exited;
     expect(end.code).toBe(0);
     expect(f.stderr()).toBe('');
+  });
+
+  it('follow-from-tail: lines written between the tail and the start of following are not lost', async () => {
+    const dir = tempDir('djbpkg-logs-');
+    const current = path.join(dir, 'current');
+    writeFileSync(current, logLines(1, 2));
+    const at = logPosition(dir);
+    appendFileSync(current, logLines(3, 3));
+    const got: string[] = [];
+    const stop = new AbortController();
+    const following = followLog(dir, (l) => got.push(l), stop.signal, 20, at);
+    await pollUntil('line 3', () => got.some((l) => l.endsWith('line 3')));
+    stop.abort();
+    await following;
+    expect(got.map((l) => l.replace(/^\S+ \S+ /, ''))).toEqual(['line 3']);
   });
 
   it('logs-n-word: -n that is not a whole number says so in one line (never NaN)', async () => {

@@ -5,6 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { manageFixture } from '../manage/support/fixture.js';
 import { DIST_BIN, djbpkg } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
+import { Root } from '../../src/core/root.js';
+import { readBootRecord } from '../../src/boot/start.js';
+import { track } from '../support/procs.js';
+import { djbpkgIn } from '../txn/support.js';
 import { ok, parse } from './support.js';
 
 /** Service names follow one rule in every verb; hints are commands that can be pasted as they are. */
@@ -36,8 +40,9 @@ describe('service names', { timeout: 120_000 }, () => {
     const cases = [...verbs.map((v) => [BAD_NAMES[0]!, v] as const), ...BAD_NAMES.slice(1).flatMap((n) => [[n, verbs[0]!] as const, [n, verbs[7]!] as const])];
     for (const [name, v] of cases) {
       {
-        const args = ['service', ...v.map((w) => (w === '%' ? name : w)), '--root', root];
-        const r = await djbpkg(args);
+        const args = ['service', ...v.map((w) => (w === '%' ? name : w))];
+        // In this process (the built main(), as the binary runs it): many cases, a loaded machine.
+        const r = await djbpkgIn(root, args);
         expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(100);
         const first = r.stderr.split('\n')[0]!;
         expect(first).toContain(RULE);
@@ -49,14 +54,18 @@ describe('service names', { timeout: 120_000 }, () => {
     }
     expect(existsSync(path.join(root, 'var/svc.d'))).toBe(false);
     expect(readdirSync(path.join(root, 'service'))).toEqual([]);
+    // And the real binary, once.
     const shown = await djbpkg(['service', 'add', 'web\u202Ecod.exe', '--root', root, '--', '/bin/true']);
+    expect(shown.code).toBe(100);
     expect(shown.stderr).toContain("'web\\u{202E}cod.exe'");
   });
 
   it('names-good: names within the rule pass (dots, @, +, -, 64 bytes)', async () => {
     const root = tempDir('djbpkg-svc-names-');
     for (const name of ['web', 'getty@tty1', 'tinydns-int', 'a.b_c+d', '0', 'x'.repeat(64)]) {
-      ok(await djbpkg(['service', 'add', name, '--root', root, '--', '/bin/true']));
+      const r = await djbpkgIn(root, ['service', 'add', name, '--', '/bin/true']);
+      expect(r.code, `${name}: ${r.stderr}`).toBe(0);
+      expect(existsSync(path.join(root, 'var/svc.d', name, 'run'))).toBe(true);
     }
   });
 
@@ -97,7 +106,7 @@ describe('hints can be pasted', { timeout: 120_000 }, () => {
   });
 
   it('hints-install: install under a --root with a space prints quoted hints carrying --root', async () => {
-    const f = await manageFixture();
+    const f = await manageFixture({ commands076: ['svok', 'envdir', 'nosuchprogram', 'svscan', 'readproctitle', 'svc'] });
     const root = path.join(tempDir('djbpkg-inst-hint-'), 'a root');
     mkdirSync(path.join(root, 'etc'), { recursive: true });
     writeFileSync(path.join(root, 'etc/inittab'), 'id:2:initdefault:\n');
@@ -109,6 +118,20 @@ describe('hints can be pasted', { timeout: 120_000 }, () => {
     // The links are counted per directory on one line, not listed path by path.
     expect(r.stderr).toMatch(/^djbpkg: links: changed \d+ links: .*\d+ in .*\/command, \d+ in .*\/usr\/local\/bin/m);
     expect(r.stderr.split('\n').find((l) => l.startsWith('djbpkg: links: '))!.length).toBeLessThan(400);
+    // With svscan running for the root (djbpkg boot), install says so instead of "not started".
+    const booted = await djbpkg(['boot', '--root', root, '--json']);
+    expect(booted.code, booted.stderr).toBe(0);
+    const rec = readBootRecord(new Root(root))!;
+    track(rec.pid);
+    if (rec.readproctitlePid) track(rec.readproctitlePid);
+    try {
+      const again = await djbpkg(['install', 'daemontools', '--root', root, '--recipes', f.recipes, '--mirror', f.mirror]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toContain(`svscan for this root already runs (pid ${rec.pid}, started by djbpkg boot)`);
+      expect(again.stderr).not.toContain('svscan does not run');
+    } finally {
+      expect((await djbpkg(['boot', '--stop', '--root', root])).code).toBe(0);
+    }
     // A hint that suggests an install carries --recipes (and --distfiles when given).
     const dist = path.join(tempDir('djbpkg-dist-'), 'd d');
     mkdirSync(dist);

@@ -139,4 +139,17 @@ describe('planted journals', { timeout: 60_000 }, () => {
     expect(readFileSync(target, 'utf8')).toBe('restored\n');
     expect(existsSync(p.dir)).toBe(false);
   });
+
+  it('journal-package-home: a run\'s own journal through a package home outside ROOT (init --package-home) is still finished in that run', async () => {
+    const f = await manageFixture();
+    const home = path.join(tempDir('djbpkg-bigdisk-'), 'package');
+    expect((await f.run(['init', '--package-home', home])).code).toBe(0);
+    for (const args of [['install', 'daemontools'], ['install', 'daemontools', '--without', 'errno']]) {
+      const r = await f.run(args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).not.toMatch(/rollback|commit: warning|refusing|next djbpkg command/);
+      expect(existsSync(path.join(f.root, 'var/lib/djbpkg/txn'))).toBe(false);
+    }
+    expect(existsSync(path.join(home, 'admin/daemontools-0.76/package/commands'))).toBe(true);
+  });
 });
