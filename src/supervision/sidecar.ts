@@ -8,7 +8,8 @@ import { processStartTime } from '../posix/index.js';
  * /proc/PID/stat), `pipe` (inode of the log pipe on the child's fd 1, or fd 0
  * for a logger; 0 when none), `run` (`fast` when supervise started the
  * program of a plain exec script itself, `script` when `./run` ran through
- * its shell; see docs/fast-path.md). Written with the child's start, to `child.new`
+ * its shell; see docs/fast-path.md), and with `run script` a `why` line
+ * saying why the fast path was not taken. Written with the child's start, to `child.new`
  * then renamed. C supervise neither reads nor writes it.
  */
 export const CHILD_FILE = 'child';
@@ -20,10 +21,13 @@ export interface ChildRecord {
   pipe: bigint;
   /** How the child was started: `fast` or `script` (absent in records of older versions). */
   run?: 'fast' | 'script';
+  /** With `run script`: why the fast path was not taken (one line). */
+  why?: string;
 }
 
 export function packChildRecord(r: ChildRecord): string {
-  return `pid ${r.pid}\nstart ${r.start}\npipe ${r.pipe}\n${r.run ? `run ${r.run}\n` : ''}`;
+  const why = r.why === undefined ? '' : `why ${r.why.replace(/[\n\r]/g, ' ')}\n`;
+  return `pid ${r.pid}\nstart ${r.start}\npipe ${r.pipe}\n${r.run ? `run ${r.run}\n` : ''}${why}`;
 }
 
 export function unpackChildRecord(text: string): ChildRecord | undefined {

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { mkfifo, processStartTime, signalProcess, tryLockExclusive } from '../posix/index.js';
 import { errcode, errstr } from './errstr.js';
 import { planRun } from './fastpath.js';
-import { startPlan } from './faststart.js';
+import { othersLimitsAllowed, startPlan } from './faststart.js';
 import { commandOf, TABLE, type Action } from './machine.js';
 import { readChildRecord, writeChildRecord } from './sidecar.js';
 import { packStatus, unpackStatus, type Want } from './status.js';
@@ -92,6 +92,8 @@ export class Supervisor {
   private child: ChildProcess | undefined;
   /** How the current child was started: `fast` (supervise ran the chain itself) or `script` (`./run` by its shell). */
   private how: 'fast' | 'script' = 'script';
+  /** Why the fast path was not taken (for `supervise/child`). */
+  private why = '';
   /** Start time of an adopted `./run` while it is watched through /proc. */
   private adoptedStart: bigint | undefined;
   private watch: NodeJS.Timeout | undefined;
@@ -388,9 +390,13 @@ export class Supervisor {
     const hooks = this.opts.childHooks;
     try {
       this.how = 'script';
+      this.why = hooks ? 'a logger' : 'fast path off';
       if (!hooks && fastPathOn()) {
         const planned = planRun(this.base, this.opts.env);
-        if ('plan' in planned) child = startPlan(planned.plan, this.base, this.opts.stdio);
+        if ('plan' in planned) {
+          child = startPlan(planned.plan, this.base, this.opts.stdio);
+          this.why = planned.plan.user && planned.plan.limits.length > 0 && !othersLimitsAllowed() ? "no CAP_SYS_RESOURCE for another user's limits" : 'the start failed';
+        } else this.why = planned.reason;
         if (child) this.how = 'fast';
       }
       if (!child) {
@@ -437,6 +443,7 @@ export class Supervisor {
         start: processStartTime(this.pid) ?? 0n,
         pipe: this.opts.pipeIno ?? 0n,
         run: this.how,
+        ...(this.how === 'script' ? { why: this.why } : {}),
       });
     } catch (err) {
       this.opts.stderr(`supervise: warning: unable to write ${this.label}/supervise/child: ${errstr(err)}\n`);

@@ -150,13 +150,15 @@ async function pass(scan: string, out: string, services: Service[], mode: 'on' |
     await until('messages', () => ready(stderr()), 30_000);
     const outputs = new Map<string, string>();
     const how = new Map<string, string>();
+    const why = new Map<string, string>();
     for (const s of services) {
       const f = path.join(out, s.name);
       if (existsSync(f)) outputs.set(s.name, normalise(readFileSync(f, 'utf8')));
       const rec = path.join(scan, s.name, 'supervise/child');
       if (existsSync(rec)) how.set(s.name, /^run (\S+)$/m.exec(readFileSync(rec, 'utf8'))?.[1] ?? '');
+      if (existsSync(rec)) why.set(s.name, /^why (.*)$/m.exec(readFileSync(rec, 'utf8'))?.[1] ?? '');
     }
-    return { outputs, how, stderr };
+    return { outputs, how, why, stderr };
   } finally {
     svscan.child.kill('SIGKILL');
     await svscan.exited;
@@ -192,6 +194,11 @@ describe('the fast path against sh ./run', () => {
       expect(on.how.get(s.name), `${s.name} with the fast path on`).toBe(s.fast ? 'fast' : 'script');
       expect(off.how.get(s.name) ?? 'script', `${s.name} with the fast path off`).toBe('script');
     }
+    // Why a script did not take the fast path is said in supervise/child.
+    expect(on.why.get('var')).toBe('./run is not a plain exec script');
+    expect(on.why.get('envafteruid')).toBe('envdir after setuidgid');
+    expect(on.why.get('notloader')).toBe('the program is not one of our loaders');
+    expect(off.why.get('envdir')).toBe('fast path off');
     // What the corpus is meant to show is really there.
     const chain = on.outputs.get('chain')!;
     expect(chain).toContain('session-leader 1');
