@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, opendirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, opendirSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { getpwnam, getrlimit, RLIMIT, type Rlimit } from '../posix/index.js';
 import { ourProgram, ownDir } from './chain.js';
@@ -158,8 +158,9 @@ function finalFile(word: string, searchPath: string | undefined, serviceDir: str
     const gid = user?.gid ?? process.getgid!();
     const bits = uid === 0 ? (st.mode & 0o111 ? 1 : 0) : st.uid === uid ? st.mode & 0o100 : st.gid === gid ? st.mode & 0o010 : st.mode & 0o001;
     if (!bits) return no(`program ${word} not executable`);
-    const fd = openSync(abs, 'r');
+    const fd = openSync(abs, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
     try {
+      if (!fstatSync(fd).isFile()) no(`program ${word} is not a file`);
       const head = Buffer.alloc(4);
       const n = readSync(fd, head, 0, 4, 0);
       const magic = head.subarray(0, n).toString('latin1');
@@ -173,6 +174,30 @@ function finalFile(word: string, searchPath: string | undefined, serviceDir: str
   return no(`program ${word} not found`);
 }
 
+/**
+ * `./run`'s text: a regular file only, opened without blocking (whoever can
+ * write the service directory must not be able to hang svscan with a FIFO).
+ */
+function readScript(file: string): string {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch {
+    return no('./run unreadable');
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return no('./run is not a regular file');
+    if (st.size > 64 * 1024) return no('./run is not a plain exec script');
+    if ((st.mode & 0o111) === 0) return no('./run is not executable');
+    const buf = Buffer.alloc(st.size);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('latin1');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The plan for the service directory `dir` (a path supervise can open), or why there is none. */
 export function planRun(dir: string, env: NodeJS.ProcessEnv, scriptPath = process.argv[1]): PlanResult {
   try {
@@ -184,12 +209,7 @@ export function planRun(dir: string, env: NodeJS.ProcessEnv, scriptPath = proces
 }
 
 function plan(dir: string, env: NodeJS.ProcessEnv, scriptPath: string | undefined): FastPlan {
-  let text: string;
-  try {
-    text = readFileSync(path.join(dir, 'run'), 'latin1');
-  } catch {
-    return no('./run unreadable');
-  }
+  const text = readScript(path.join(dir, 'run'));
   const script = parsePlainScript(text);
   if (!script) return no('./run is not a plain exec script');
   const serviceDir = realpathSync(dir);

@@ -229,8 +229,11 @@ describe('the fast path against sh ./run', () => {
     ];
     const scan = path.join(base, 'failing');
     makeScan(scan, services);
+    // An attack on svscan by whoever can write a service directory: a FIFO as ./run must not hang it.
+    mkdirSync(path.join(scan, 'fifo'));
+    execFileSync('mkfifo', ['-m', '0755', path.join(scan, 'fifo', 'run')]);
     const none = () => false;
-    const expected = ['envdir: fatal: unable to switch to directory ./missing', 'setuidgid: fatal: unknown account', 'softlimit: usage', 'unable to run /nonexistent/prog', 'envdir: usage'];
+    const expected = ['envdir: fatal: unable to switch to directory ./missing', 'setuidgid: fatal: unknown account', 'softlimit: usage', 'unable to run /nonexistent/prog', 'envdir: usage', 'unable to start fifo/run'];
     const lines = async (mode: 'on' | 'off') => {
       const r = await pass(scan, path.join(base, `fail-${mode}`), services, mode, none, (err) => expected.every((e) => err.includes(e)));
       for (const s of services) execFileSync('rm', ['-rf', path.join(scan, s.name, 'supervise')]);
