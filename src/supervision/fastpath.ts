@@ -224,7 +224,14 @@ function plan(dir: string, env: NodeJS.ProcessEnv, scriptPath: string | undefine
   for (;;) {
     // As 0.76's pathexec: PATH is read before the last loader's edits are applied.
     const searchPath = getenv(environ, 'PATH');
-    const ours = ourProgram(argv, searchPath, own, OURS);
+    // Relative names are the chain's, from the service directory, and this process is elsewhere: a
+    // relative path is never taken for one of our loaders (the program it names is started, as exec
+    // would), and a search through a relative PATH entry is left to ./run.
+    const word = argv[0] ?? '';
+    const relative = word.includes('/') && !word.startsWith('/');
+    if (relative && loaders === 0) return no('a relative program name');
+    if (!word.includes('/') && (searchPath ?? '/bin:/usr/bin').split(':').some((d) => !d.startsWith('/'))) return no('a relative PATH entry');
+    const ours = relative ? undefined : ourProgram(argv, searchPath, own, OURS);
     environ = applyEnvEdits(environ, edits);
     edits = [];
     if (!ours) {
