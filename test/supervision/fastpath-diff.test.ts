@@ -67,6 +67,8 @@ interface Service {
   fast: boolean;
   /** It changes user (setuidgid). */
   user?: true;
+  /** A copy of the probe in the service directory. */
+  probeHere?: true;
   env?: Record<string, string>;
 }
 
@@ -93,6 +95,9 @@ function corpus(): Service[] {
       env: { GREETING: 'hello world\n' },
     },
     { name: 'bare', run: `${sh}exec envdir ./env pgrphack probe\n`, fast: true, env: { X: '1\n' } },
+    // A relative program: the service directory's own, whatever svscan's cwd.
+    { name: 'relative', run: `${sh}exec envdir ./env softlimit -c 0 ./probe here\n`, fast: true, env: {}, probeHere: true },
+    { name: 'relfirst', run: `${sh}exec ./probe first\n`, fast: false, probeHere: true },
     // Replayable, but not by the fast path: run as before.
     { name: 'envafteruid', run: `${sh}exec setuidgid ${u} envdir ./env ${P()}\n`, fast: false, env: { Y: '2\n' } },
     // Near-misses: shell constructs.
@@ -111,6 +116,7 @@ function makeScan(dir: string, services: Service[]): void {
     const d = path.join(dir, s.name);
     mkdirSync(d, { mode: 0o755 });
     writeFileSync(path.join(d, 'run'), s.run, { mode: 0o755 });
+    if (s.probeHere) execFileSync('cp', [P(), path.join(d, 'probe')]);
     if (s.env) {
       mkdirSync(path.join(d, 'env'), { mode: 0o755 });
       for (const [k, v] of Object.entries(s.env)) writeFileSync(path.join(d, 'env', k), v);
