@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, opendirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, opendirSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { getpwnam, getrlimit, RLIMIT, type Rlimit } from '../posix/index.js';
 import { ourProgram, ownDir } from './chain.js';
@@ -157,8 +157,9 @@ function finalFile(word: string, searchPath: string | undefined, serviceDir: str
     const gid = user?.gid ?? process.getgid!();
     const bits = uid === 0 ? (st.mode & 0o111 ? 1 : 0) : st.uid === uid ? st.mode & 0o100 : st.gid === gid ? st.mode & 0o010 : st.mode & 0o001;
     if (!bits) return no(`program ${word} not executable`);
-    const fd = openSync(abs, 'r');
+    const fd = openSync(abs, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
     try {
+      if (!fstatSync(fd).isFile()) no(`program ${word} is not a file`);
       const head = Buffer.alloc(4);
       const n = readSync(fd, head, 0, 4, 0);
       const magic = head.subarray(0, n).toString('latin1');
@@ -172,6 +173,30 @@ function finalFile(word: string, searchPath: string | undefined, serviceDir: str
   return no(`program ${word} not found`);
 }
 
+/**
+ * `./run`'s text: a regular file only, opened without blocking (whoever can
+ * write the service directory must not be able to hang svscan with a FIFO).
+ */
+function readScript(file: string): string {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch {
+    return no('./run unreadable');
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return no('./run is not a regular file');
+    if (st.size > 64 * 1024) return no('./run is not a plain exec script');
+    if ((st.mode & 0o111) === 0) return no('./run is not executable');
+    const buf = Buffer.alloc(st.size);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('latin1');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The plan for the service directory `dir` (a path supervise can open), or why there is none. */
 export function planRun(dir: string, env: NodeJS.ProcessEnv, scriptPath = process.argv[1]): PlanResult {
   try {
@@ -183,12 +208,7 @@ export function planRun(dir: string, env: NodeJS.ProcessEnv, scriptPath = proces
 }
 
 function plan(dir: string, env: NodeJS.ProcessEnv, scriptPath: string | undefined): FastPlan {
-  let text: string;
-  try {
-    text = readFileSync(path.join(dir, 'run'), 'latin1');
-  } catch {
-    return no('./run unreadable');
-  }
+  const text = readScript(path.join(dir, 'run'));
   const script = parsePlainScript(text);
   if (!script) return no('./run is not a plain exec script');
   const serviceDir = realpathSync(dir);
@@ -203,7 +223,14 @@ function plan(dir: string, env: NodeJS.ProcessEnv, scriptPath: string | undefine
   for (;;) {
     // As 0.76's pathexec: PATH is read before the last loader's edits are applied.
     const searchPath = getenv(environ, 'PATH');
-    const ours = ourProgram(argv, searchPath, own, OURS);
+    // Relative names are the chain's, from the service directory, and this process is elsewhere: a
+    // relative path is never taken for one of our loaders (the program it names is started, as exec
+    // would), and a search through a relative PATH entry is left to ./run.
+    const word = argv[0] ?? '';
+    const relative = word.includes('/') && !word.startsWith('/');
+    if (relative && loaders === 0) return no('a relative program name');
+    if (!word.includes('/') && (searchPath ?? '/bin:/usr/bin').split(':').some((d) => !d.startsWith('/'))) return no('a relative PATH entry');
+    const ours = relative ? undefined : ourProgram(argv, searchPath, own, OURS);
     environ = applyEnvEdits(environ, edits);
     edits = [];
     if (!ours) {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, writeSync } from 'node:fs';
-import { O_CLOEXEC, pipe2, prlimit } from '../posix/index.js';
+import { O_CLOEXEC, pipe2, PosixError, prlimit } from '../posix/index.js';
 import type { FastPlan } from './fastpath.js';
 
 /**
@@ -28,7 +28,17 @@ import type { FastPlan } from './fastpath.js';
  * Returns the child, or undefined when the start failed (the caller then
  * runs `./run` as before, which reports the failure in 0.76's words).
  */
+/** Set when prlimit on another user's process was refused (no CAP_SYS_RESOURCE). */
+let othersLimitsRefused = false;
+
+/** Whether setuidgid with softlimit can take the fast path here (false once refused). */
+export function othersLimitsAllowed(): boolean {
+  return !othersLimitsRefused;
+}
+
 export function startPlan(plan: FastPlan, cwd: string, stdio: readonly [number, number, number]): ChildProcess | undefined {
+  // Once prlimit on another user's process has been refused, such chains go straight to ./run.
+  if (plan.user && plan.limits.length > 0 && othersLimitsRefused) return undefined;
   const fds: (number | 'ignore')[] = [stdio[0], stdio[1], plan.stderrToStdout ? stdio[1] : stdio[2]];
   const env: NodeJS.ProcessEnv = {};
   for (const entry of plan.environ) {
@@ -47,7 +57,12 @@ export function startPlan(plan: FastPlan, cwd: string, stdio: readonly [number, 
     const script = 'read go <&3 || exit 111; exec "$@" 3<&-';
     const c = spawn('/bin/sh', ['-c', script, 'sh', ...plan.argv], { cwd, env, stdio: [...fds, gate[0]], detached: plan.setsid, ...ids });
     if (c.pid === undefined) return c;
-    for (const [res, rl] of plan.limits) prlimit(c.pid, res, rl);
+    try {
+      for (const [res, rl] of plan.limits) prlimit(c.pid, res, rl);
+    } catch (err) {
+      if (plan.user && err instanceof PosixError && err.code === 'EPERM') othersLimitsRefused = true;
+      throw err;
+    }
     writeSync(gate[1], 'go\n');
     released = true;
     return c;

@@ -8,7 +8,8 @@ import { bootId, processStartTime } from '../posix/index.js';
  * /proc/PID/stat), `pipe` (inode of the log pipe on the child's fd 1, or fd 0
  * for a logger; 0 when none), `run` (`fast` when supervise started the
  * program of a plain exec script itself, `script` when `./run` ran through
- * its shell; see docs/fast-path.md), `boot` (/proc/sys/kernel/random/boot_id
+ * its shell; see docs/fast-path.md), with `run script` a `why` line saying
+ * why the fast path was not taken, and `boot` (/proc/sys/kernel/random/boot_id
  * when written). Written with the child's start, to `child.new` then renamed.
  * A record of another boot (or without one) is no record: start times count
  * from the boot, and pids repeat from one boot to the next. C supervise
@@ -23,12 +24,15 @@ export interface ChildRecord {
   pipe: bigint;
   /** How the child was started: `fast` or `script` (absent in records of older versions). */
   run?: 'fast' | 'script';
+  /** With `run script`: why the fast path was not taken (one line). */
+  why?: string;
   /** The boot it was written in (default: this one). */
   boot?: string;
 }
 
 export function packChildRecord(r: ChildRecord): string {
-  return `pid ${r.pid}\nstart ${r.start}\npipe ${r.pipe}\n${r.run ? `run ${r.run}\n` : ''}boot ${r.boot ?? bootId()}\n`;
+  const why = r.why === undefined ? '' : `why ${r.why.replace(/[\n\r]/g, ' ')}\n`;
+  return `pid ${r.pid}\nstart ${r.start}\npipe ${r.pipe}\n${r.run ? `run ${r.run}\n` : ''}${why}boot ${r.boot ?? bootId()}\n`;
 }
 
 export function unpackChildRecord(text: string): ChildRecord | undefined {

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { mkfifo, processStartTime, signalProcess, tryLockExclusive } from '../posix/index.js';
 import { errcode, errstr } from './errstr.js';
 import { planRun } from './fastpath.js';
-import { startPlan } from './faststart.js';
+import { othersLimitsAllowed, startPlan } from './faststart.js';
 import { emptyHistory, noteExit, noteStart, readHistory, writeHistory, type History } from './history.js';
 import { commandOf, TABLE, type Action } from './machine.js';
 import { readChildRecord, writeChildRecord } from './sidecar.js';
@@ -116,6 +116,8 @@ export class Supervisor {
   private child: ChildProcess | undefined;
   /** How the current child was started: `fast` (supervise ran the chain itself) or `script` (`./run` by its shell). */
   private how: 'fast' | 'script' = 'script';
+  /** Why the fast path was not taken (for `supervise/child`). */
+  private why = '';
   /** Start time of an adopted `./run` while it is watched through /proc. */
   private adoptedStart: bigint | undefined;
   private watch: NodeJS.Timeout | undefined;
@@ -438,13 +440,19 @@ export class Supervisor {
       const fds = this.childFds();
       readyFd = fds.readyFd;
       try {
+        this.why = instead ? 'a logger' : 'fast path off';
         if (instead) {
           child = spawn(instead.file, instead.args, { cwd: this.base, env, stdio: fds.stdio, argv0: instead.argv0, uid: instead.uid, gid: instead.gid });
         } else {
           // The fast path passes descriptors 0-2 only: a readiness pipe needs ./run.
-          if (!hooks && fds.stdio.length === 3 && fds.stdio.every((fd) => typeof fd === 'number') && fastPathOn()) {
+          if (hooks) this.why = 'a logger';
+          else if (fds.stdio.length !== 3 || !fds.stdio.every((fd) => typeof fd === 'number')) this.why = 'notification-fd';
+          else if (fastPathOn()) {
             const planned = planRun(this.base, this.opts.env);
-            if ('plan' in planned) child = startPlan(planned.plan, this.base, fds.stdio as [number, number, number]);
+            if ('plan' in planned) {
+              child = startPlan(planned.plan, this.base, fds.stdio as [number, number, number]);
+              this.why = planned.plan.user && planned.plan.limits.length > 0 && !othersLimitsAllowed() ? "no CAP_SYS_RESOURCE for another user's limits" : 'the start failed';
+            } else this.why = planned.reason;
             if (child) this.how = 'fast';
           }
           child ??= spawn('./run', [], { cwd: this.base, env, stdio: fds.stdio });
@@ -555,6 +563,7 @@ export class Supervisor {
         start: processStartTime(this.pid) ?? 0n,
         pipe: this.opts.pipeIno ?? 0n,
         run: this.how,
+        ...(this.how === 'script' ? { why: this.why } : {}),
       });
     } catch (err) {
       this.opts.stderr(`supervise: warning: unable to write ${this.label}/supervise/child: ${errstr(err)}\n`);

@@ -67,6 +67,8 @@ interface Service {
   fast: boolean;
   /** It changes user (setuidgid). */
   user?: true;
+  /** A copy of the probe in the service directory. */
+  probeHere?: true;
   env?: Record<string, string>;
 }
 
@@ -93,6 +95,9 @@ function corpus(): Service[] {
       env: { GREETING: 'hello world\n' },
     },
     { name: 'bare', run: `${sh}exec envdir ./env pgrphack probe\n`, fast: true, env: { X: '1\n' } },
+    // A relative program: the service directory's own, whatever svscan's cwd.
+    { name: 'relative', run: `${sh}exec envdir ./env softlimit -c 0 ./probe here\n`, fast: true, env: {}, probeHere: true },
+    { name: 'relfirst', run: `${sh}exec ./probe first\n`, fast: false, probeHere: true },
     // Replayable, but not by the fast path: run as before.
     { name: 'envafteruid', run: `${sh}exec setuidgid ${u} envdir ./env ${P()}\n`, fast: false, env: { Y: '2\n' } },
     // Near-misses: shell constructs.
@@ -111,6 +116,7 @@ function makeScan(dir: string, services: Service[]): void {
     const d = path.join(dir, s.name);
     mkdirSync(d, { mode: 0o755 });
     writeFileSync(path.join(d, 'run'), s.run, { mode: 0o755 });
+    if (s.probeHere) execFileSync('cp', [P(), path.join(d, 'probe')]);
     if (s.env) {
       mkdirSync(path.join(d, 'env'), { mode: 0o755 });
       for (const [k, v] of Object.entries(s.env)) writeFileSync(path.join(d, 'env', k), v);
@@ -150,13 +156,15 @@ async function pass(scan: string, out: string, services: Service[], mode: 'on' |
     await until('messages', () => ready(stderr()), 30_000);
     const outputs = new Map<string, string>();
     const how = new Map<string, string>();
+    const why = new Map<string, string>();
     for (const s of services) {
       const f = path.join(out, s.name);
       if (existsSync(f)) outputs.set(s.name, normalise(readFileSync(f, 'utf8')));
       const rec = path.join(scan, s.name, 'supervise/child');
       if (existsSync(rec)) how.set(s.name, /^run (\S+)$/m.exec(readFileSync(rec, 'utf8'))?.[1] ?? '');
+      if (existsSync(rec)) why.set(s.name, /^why (.*)$/m.exec(readFileSync(rec, 'utf8'))?.[1] ?? '');
     }
-    return { outputs, how, stderr };
+    return { outputs, how, why, stderr };
   } finally {
     svscan.child.kill('SIGKILL');
     await svscan.exited;
@@ -192,6 +200,11 @@ describe('the fast path against sh ./run', () => {
       expect(on.how.get(s.name), `${s.name} with the fast path on`).toBe(s.fast ? 'fast' : 'script');
       expect(off.how.get(s.name) ?? 'script', `${s.name} with the fast path off`).toBe('script');
     }
+    // Why a script did not take the fast path is said in supervise/child.
+    expect(on.why.get('var')).toBe('./run is not a plain exec script');
+    expect(on.why.get('envafteruid')).toBe('envdir after setuidgid');
+    expect(on.why.get('notloader')).toBe('the program is not one of our loaders');
+    expect(off.why.get('envdir')).toBe('fast path off');
     // What the corpus is meant to show is really there.
     const chain = on.outputs.get('chain')!;
     expect(chain).toContain('session-leader 1');
@@ -222,8 +235,11 @@ describe('the fast path against sh ./run', () => {
     ];
     const scan = path.join(base, 'failing');
     makeScan(scan, services);
+    // An attack on svscan by whoever can write a service directory: a FIFO as ./run must not hang it.
+    mkdirSync(path.join(scan, 'fifo'));
+    execFileSync('mkfifo', ['-m', '0755', path.join(scan, 'fifo', 'run')]);
     const none = () => false;
-    const expected = ['envdir: fatal: unable to switch to directory ./missing', 'setuidgid: fatal: unknown account', 'softlimit: usage', 'unable to run /nonexistent/prog', 'envdir: usage'];
+    const expected = ['envdir: fatal: unable to switch to directory ./missing', 'setuidgid: fatal: unknown account', 'softlimit: usage', 'unable to run /nonexistent/prog', 'envdir: usage', 'unable to start fifo/run'];
     const lines = async (mode: 'on' | 'off') => {
       const r = await pass(scan, path.join(base, `fail-${mode}`), services, mode, none, (err) => expected.every((e) => err.includes(e)));
       for (const s of services) execFileSync('rm', ['-rf', path.join(scan, s.name, 'supervise')]);

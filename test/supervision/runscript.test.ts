@@ -12,6 +12,8 @@ describe('plain exec scripts (the fast path parser)', () => {
       words: ['pgrphack', 'prog', 'a b', 'c d', '', 'xyz', '-o='],
       stderrToStdout: true,
     });
+    // log/run scripts too (for the log host's recognizer).
+    expect(parsePlainScript('#!/bin/sh\nexec setuidgid nobody multilog t s1000000 n20 ./main\n')?.words).toEqual(['setuidgid', 'nobody', 'multilog', 't', 's1000000', 'n20', './main']);
     expect(parsePlainScript("#!/bin/sh\nexec softlimit -o = prog '$HOME' \"a;b|c&d\"\n")?.words).toEqual(['softlimit', '-o', '=', 'prog', '$HOME', 'a;b|c&d']);
   });
 
