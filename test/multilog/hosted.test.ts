@@ -6,6 +6,7 @@ import { buildTs } from '../../src/install/build.js';
 import { alive, pollUntil, startProcess, type Background } from '../support/procs.js';
 import { DIST_RUNTIME, run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
+import { logHosts } from './loghost-support.js';
 
 /**
  * Loggers hosted by svscan, through the installed command wrappers: a log
@@ -233,6 +234,32 @@ describe('loggers hosted by svscan', { timeout: 420_000 }, () => {
     expect(statSync(path.join(s.main, 'current')).uid).toBe(NOBODY);
     const { last, numbers } = await stopCounter(root, s);
     expectEachOnce(numbers, last);
+    expect(svscan.stderr().replace(/^svscan: info: descriptor limit .*\n/, '')).toBe('');
+  });
+
+  it('the log host killed with -9 three times while three services write: restarted at once, every line once', async () => {
+    const root = await installedRoot();
+    const svcs = ['a', 'b', 'c'].map((n) => loggedService(root, n, 't ./main'));
+    const svscan = startSvscan(root);
+    for (const s of svcs) await upPid(root, s.log);
+    await pollUntil('lines in every log', () => svcs.every((s) => logLines(s.main).length > 20), { timeoutMs: 30_000 });
+    for (let i = 0; i < 3; i++) {
+      const hosts = await pollUntil('one log host', () => (logHosts(svscan.pid).length === 1 ? logHosts(svscan.pid) : undefined));
+      process.kill(hosts[0]!, 'SIGKILL');
+      const counts = svcs.map((s) => logLines(s.main).length);
+      await pollUntil(
+        'a new host writing every log',
+        () => {
+          const now = logHosts(svscan.pid);
+          return now.length === 1 && now[0] !== hosts[0] && svcs.every((s, j) => logLines(s.main).length > counts[j]! + 20);
+        },
+        { timeoutMs: 30_000 },
+      );
+    }
+    for (const s of svcs) {
+      const { last, numbers } = await stopCounter(root, s);
+      expectEachOnce(numbers, last);
+    }
     expect(svscan.stderr().replace(/^svscan: info: descriptor limit .*\n/, '')).toBe('');
   });
 
