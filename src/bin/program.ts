@@ -1,3 +1,5 @@
+// First: which descriptors the parent passed, before Node opens any of its own.
+import '../posix/startfds.js';
 import { writeSync } from 'node:fs';
 import { PACKAGE_DIR_ENV, type ProgramIo } from '../supervision/program.js';
 

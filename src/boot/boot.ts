@@ -5,7 +5,6 @@ import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
 import { exists } from '../core/fs.js';
 import * as fsx from '../posix/fsx.js';
-import type { Txn } from '../installed/txn.js';
 
 export const BOOT_MODES = ['auto', 'inittab', 'rclocal', 'systemd', 'none'] as const;
 export type BootRequest = (typeof BOOT_MODES)[number];
@@ -79,6 +78,16 @@ export function editBootText(old: string | undefined, line: string, kind: 'initt
   return { text: next.join('\n') + '\n', status: 'added' };
 }
 
+/**
+ * Where the boot edits record each change before making it: the install's
+ * journal (`Txn` of installed/txn.ts) is one. Declared here so that boot/ needs
+ * nothing from the layers above it.
+ */
+export interface BootJournal {
+  note(record: { op: 'mkdir'; path: string } | { op: 'link'; path: string; before: string | null }): Promise<void>;
+  noteFile(file: string): Promise<void>;
+}
+
 /** A file's bytes, mode and owner before an edit, to put back on undo. */
 export interface FileBefore {
   path: string;
@@ -86,7 +95,7 @@ export interface FileBefore {
 }
 
 /** Writes `file{new}` with the old file's mode and owner (or `mode`), then renames it over `file`. */
-export async function replaceFile(file: string, data: string | Buffer, mode: number, txn?: Txn): Promise<FileBefore> {
+export async function replaceFile(file: string, data: string | Buffer, mode: number, txn?: BootJournal): Promise<FileBefore> {
   let before: FileBefore['before'];
   try {
     const st = await lstat(file);
@@ -224,7 +233,7 @@ export interface BootUndo {
   dirs: string[];
 }
 
-async function mkdirs(dir: string, made: string[], txn?: Txn): Promise<void> {
+async function mkdirs(dir: string, made: string[], txn?: BootJournal): Promise<void> {
   if (await exists(dir)) return;
   await mkdirs(path.dirname(dir), made, txn);
   try {
@@ -240,7 +249,7 @@ async function mkdirs(dir: string, made: string[], txn?: Txn): Promise<void> {
  * Adds the svscanboot hook the plan describes (caller holds the root lock).
  * Signals init / reloads systemd only when ROOT is `/`.
  */
-export async function applyBoot(root: Root, plan: BootPlan, undo: BootUndo, txn?: Txn): Promise<string[]> {
+export async function applyBoot(root: Root, plan: BootPlan, undo: BootUndo, txn?: BootJournal): Promise<string[]> {
   const notes = [...plan.notes];
   const { mode } = plan.choice;
   notes.push(...(await removeOtherHooks(root, mode, undo, txn)));
@@ -300,7 +309,7 @@ export async function undoBoot(undo: BootUndo): Promise<void> {
 }
 
 /** Makes ROOT/service if missing; returns true if it made it. */
-export async function ensureServiceDir(root: Root, txn?: Txn): Promise<boolean> {
+export async function ensureServiceDir(root: Root, txn?: BootJournal): Promise<boolean> {
   if (await exists(root.serviceDir)) {
     const st = await stat(root.serviceDir).catch(() => undefined);
     if (!st?.isDirectory()) throw new DjbError('E_CONFLICT', `${root.display(root.serviceDir)} exists and is not a directory`);
@@ -350,7 +359,7 @@ export async function djbpkgHooks(root: Root): Promise<{ mode: BootMode; file: s
  * Takes djbpkg's hook out of every place but `keep` (all of them for `none`),
  * so that a different --boot moves the hook instead of adding a second one.
  */
-export async function removeOtherHooks(root: Root, keep: BootMode, undo: BootUndo, txn?: Txn): Promise<string[]> {
+export async function removeOtherHooks(root: Root, keep: BootMode, undo: BootUndo, txn?: BootJournal): Promise<string[]> {
   const notes: string[] = [];
   for (const h of await djbpkgHooks(root)) {
     if (h.mode === keep) continue;

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
+import { PACKAGE_VERB, djbpkgCommand } from '../core/hint.js';
 import type { Root } from '../core/root.js';
 import { pipe2 } from '../posix/index.js';
 
@@ -66,7 +67,7 @@ function requireCommand(root: Root, name: string): string {
   const file = path.join(root.commandDir, name);
   if (!existsSync(file)) {
     throw new DjbError('E_NOT_INSTALLED', `${file} does not exist`, {
-      hint: 'install daemontools first: djbpkg install daemontools',
+      hint: `install daemontools first: ${djbpkgCommand(root, ['install', 'daemontools'], PACKAGE_VERB)}`,
     });
   }
   return file;
@@ -102,7 +103,7 @@ export function startSvscan(root: Root, now: Date = new Date()): StartResult {
   if (prior && runs(prior.pid, 'svscan')) return { record: prior, alreadyRunning: true };
   if (!existsSync(root.serviceDir)) {
     throw new DjbError('E_NOT_INSTALLED', `${root.serviceDir} does not exist`, {
-      hint: 'install daemontools first: djbpkg install daemontools',
+      hint: `install daemontools first: ${djbpkgCommand(root, ['install', 'daemontools'], PACKAGE_VERB)}`,
     });
   }
   const env = { PATH: servicePath(root) };

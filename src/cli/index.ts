@@ -2,10 +2,13 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { DjbError } from '../core/errors.js';
 import { EXIT_OK } from '../core/exit.js';
+import { setHintOptions } from '../core/hint.js';
 import type { Io } from '../core/io.js';
 import { COMMANDS } from './commands.js';
 import { checkArgs, checkRootArg, checkVerb, nearest, recoverFirst } from './validate.js';
 import { COMPLETION_MACHINERY } from './completion.js';
+import { GLOBAL_GROUP, checkSubVerb, ownOptionsFirst, unknownArgumentError } from './help.js';
+import { SERVICE_VERBS } from './service.js';
 import { renderError } from './render.js';
 
 export function packageVersion(): string {
@@ -17,9 +20,11 @@ export function packageVersion(): string {
 export async function main(argv: string[], io: Io): Promise<number> {
   const verbose = argv.includes('--verbose') || /\bdjbpkg\b/.test(io.env.DEBUG ?? '');
   let exitCode = EXIT_OK;
+  setHintOptions({});
   try {
     checkRootArg(argv, io);
     checkVerb(argv, [...COMMANDS.map((make) => String(make(io).command ?? '').split(' ')[0]!), COMPLETION_MACHINERY]);
+    checkSubVerb(argv, 'service', SERVICE_VERBS);
     const parser = yargs()
       .scriptName('djbpkg')
       .usage('$0 <command> [options]\n\nInstall D. J. Bernstein\'s software the slashpackage way.')
@@ -46,6 +51,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       })
       .middleware(async (args) => {
         checkArgs(args);
+        setHintOptions({ recipes: args.recipes as string[] | undefined, distfiles: args.distfiles as string | undefined });
         await recoverFirst(io, args._[0] === undefined ? undefined : String(args._[0]));
       })
       .strict()
@@ -57,9 +63,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       .fail((msg, err) => {
         if (err) throw err;
         const line = (msg ?? 'bad usage').replace(/\s*\n\s*/g, ' ').trim();
-        throw new DjbError('E_USAGE', line, { hint: 'see djbpkg --help (or djbpkg COMMAND --help)' });
-      });
-    for (const make of COMMANDS) parser.command(make(io));
+        throw unknownArgumentError(line, argv, GLOBAL_OPTIONS) ?? new DjbError('E_USAGE', line, { hint: 'see djbpkg --help (or djbpkg COMMAND --help)' });
+      })
+      .group([...GLOBAL_OPTIONS, 'help', 'version'], GLOBAL_GROUP);
+    for (const make of COMMANDS) parser.command(ownOptionsFirst(make(io)));
     parser.completion(COMPLETION_MACHINERY, false);
     let helpText = '';
     await parser.parseAsync(argv, {}, (err, _argv, output) => {
@@ -71,6 +78,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   return exitCode;
 }
+
+/** The options every verb takes, listed after each verb's own in its --help. */
+const GLOBAL_OPTIONS = ['root', 'recipes', 'distfiles', 'mirror', 'offline', 'json', 'verbose'];
 
 /** A repeatable option: one value per occurrence, never swallowing the operands after it. */
 function toList(value: unknown): string[] {

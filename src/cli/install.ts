@@ -10,7 +10,7 @@ import type { HeldLock } from '../installed/index.js';
 import type { BootRequest } from '../boot/index.js';
 import { applyPatchSets } from '../install/patch.js';
 import { koffiVersion } from '../install/runtime.js';
-import { startSvscan } from '../boot/start.js';
+import { readBootRecord, runs, startSvscan } from '../boot/start.js';
 import { probeSysdeps, writeSysdeps } from '../install/sysdeps.js';
 import { readBuildRecord } from '../install/build-native.js';
 import { checkMake, detectCompiler } from '../install/compiler.js';
@@ -21,7 +21,7 @@ import { distfilesDir, extraRecipeDirs, fetchOptions, md5OnlyWarning } from './f
 import type { GlobalArgs } from './fetch-options.js';
 import { info, json, warn } from './render.js';
 import { underSignals } from './signals.js';
-import { shellQuote } from '../core/root.js';
+import { djbpkgCommand } from '../core/hint.js';
 
 interface InstallArgs extends GlobalArgs {
   spec: string;
@@ -111,11 +111,11 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
           if (!dryRun) {
             if (report.build === 'ts') {
               sysdeps = await writeSysdeps(report.packageDir, probeSysdeps(koffiVersion()));
-              info(io.stderr, `sysdeps: wrote ${sysdeps} (djbpkg sysdeps prints it)`);
+              info(io.stderr, `sysdeps: wrote ${sysdeps} (${djbpkgCommand(io.root, ['sysdeps'])} prints it)`);
             } else {
               const rec = await readBuildRecord(report.packageDir);
               sysdeps = rec?.sysdeps ? path.join(report.packageDir, rec.sysdeps) : null;
-              if (sysdeps) info(io.stderr, `sysdeps: the build wrote ${sysdeps} (djbpkg sysdeps ${recipe.name} prints it)`);
+              if (sysdeps) info(io.stderr, `sysdeps: the build wrote ${sysdeps} (${djbpkgCommand(io.root, ['sysdeps', recipe.name])} prints it)`);
             }
             if (!isTarget) info(io.stderr, `${report.changed ? 'installed' : 'already installed:'} ${recipe.name} ${recipe.version}`);
           }
@@ -128,7 +128,12 @@ export function installCommand(io: Io): CommandModule<GlobalArgs, InstallArgs> {
       let svscanPid: number | null = null;
       if (!dryRun) {
         if (!args.start) info(io.stderr, 'svscan not started (--no-start)');
-        else if (!io.root.isSystemRoot) info(io.stderr, `svscan is not started for a sandbox root; start it with djbpkg boot --root ${shellQuote(io.root.dir)}`);
+        else if (!io.root.isSystemRoot) {
+          // A sandbox root's svscan is started only by hand (djbpkg boot); say which is the case now.
+          const rec = readBootRecord(io.root);
+          if (rec && runs(rec.pid, 'svscan')) info(io.stderr, `svscan for this root already runs (pid ${rec.pid}, started by djbpkg boot)`);
+          else info(io.stderr, `svscan does not run for this root; install starts it only for --root / (start it with: ${djbpkgCommand(io.root, ['boot'])})`);
+        }
         else {
           const started = startSvscan(io.root);
           svscanPid = started.record.pid;

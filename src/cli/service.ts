@@ -1,22 +1,25 @@
 import type { Argv, CommandModule } from 'yargs';
 import { DjbError } from '../core/errors.js';
+import { djbpkgCommand } from '../core/hint.js';
 import type { Io } from '../core/io.js';
 import {
   Accounts,
   addService,
+  checkServiceName,
   disableService,
   enableService,
   followLog,
   logDirOf,
   removeService,
-  serviceNames,
-  serviceStatus,
   tailLog,
   transition,
 } from '../service/index.js';
 import type { ServiceChange, ServiceSpec, ServiceStatus, SuperviseState, Transition } from '../service/index.js';
 import type { GlobalArgs } from './fetch-options.js';
+import { ownOptionsFirst } from './help.js';
 import { info, json } from './render.js';
+import { MAX_NOTIFICATION_FD } from '../supervision/readiness.js';
+import { reportLogger, runStatus } from './service-health.js';
 
 interface ServiceArgs extends GlobalArgs {
   name: string;
@@ -26,12 +29,17 @@ interface ServiceArgs extends GlobalArgs {
   'log-user'?: string;
   env?: string[];
   down: boolean;
+  'ready-fd'?: number;
   wait: number;
   'purge-logs': boolean;
-  lines: number;
+  lines: string | string[];
   follow: boolean;
+  force: boolean;
   '--'?: string[];
 }
+
+/** Every `djbpkg service` verb (checked before parsing: an unknown one is named with the nearest). */
+export const SERVICE_VERBS = ['add', 'enable', 'disable', 'remove', 'start', 'stop', 'restart', 'status', 'logs'];
 
 /** Default seconds `start`, `stop`, `restart` wait for the state (sv's default is 7). */
 export const DEFAULT_TRANSITION_WAIT = 7;
@@ -90,10 +98,26 @@ function parseEnv(pairs: string[]): Record<string, string> {
   return env;
 }
 
+/** `-n`: the word as given (yargs would turn `ten` into NaN), a whole number of lines. */
+function wholeNumber(v: string | string[]): number {
+  const word = String(Array.isArray(v) ? v.at(-1) : v);
+  if (!/^[0-9]+$/.test(word)) throw new DjbError('E_USAGE', `bad -n ${word}: want a whole number of lines (0 or more)`, { hint: 'e.g. -n 50' });
+  return Number(word);
+}
+
 /** `--wait`: a finite number of seconds, not negative (NaN would wait forever). */
 function waitSeconds(args: ServiceArgs): number {
   if (!Number.isFinite(args.wait) || args.wait < 0) throw new DjbError('E_USAGE', `bad --wait ${String(args.wait)}: want a number of seconds`, { hint: 'e.g. --wait 30, or --wait 0 not to wait' });
   return args.wait;
+}
+
+/** `--ready-fd N`: a whole number from 3 (0-2 are stdin, stdout, stderr) to MAX_NOTIFICATION_FD. */
+function readyFdOption(value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 3 || value > MAX_NOTIFICATION_FD) {
+    throw new DjbError('E_USAGE', `bad --ready-fd ${String(value)}: want a descriptor number from 3 to ${MAX_NOTIFICATION_FD}`, { hint: 'e.g. --ready-fd 3, and the command writes a newline on fd 3 when it is ready' });
+  }
+  return value;
 }
 
 function waitOption<T>(y: Argv<T>, def: number, what: string) {
@@ -129,10 +153,13 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
           .option('user', { type: 'string', requiresArg: true, describe: 'run the command as this account (setuidgid)' })
           .option('log-user', { type: 'string', requiresArg: true, describe: 'run multilog as this account, owner of the log directory', defaultDescription: 'multilog or log if such an account exists, else nobody' })
           .option('env', { type: 'string', requiresArg: true, coerce: toList, describe: 'KEY=VALUE into env/ (read by envdir; repeatable)' })
-          .option('down', { type: 'boolean', default: false, describe: 'write a down file: supervise will not start it until told to' }) as never,
+          .option('down', { type: 'boolean', default: false, describe: 'write a down file: supervise will not start it until told to' })
+          .option('force', { type: 'boolean', default: false, describe: 'replace an existing, different definition (what it had is kept in ROOT/var/lib/djbpkg/service-backups)' })
+          .option('ready-fd', { type: 'number', requiresArg: true, describe: 'the command writes a newline on this descriptor (3 or more) when ready: writes notification-fd, as s6' }) as never,
       handler: async (args: ServiceArgs) => {
         const command = [...(args.command ?? []), ...(args['--'] ?? [])].map(String);
-        if (command.length === 0) throw new DjbError('E_USAGE', `no command given for service ${args.name}`, { hint: `djbpkg service add ${args.name} -- COMMAND [ARGS...]` });
+        checkServiceName(args.name);
+        if (command.length === 0) throw new DjbError('E_USAGE', `no command given for service ${args.name}`, { hint: djbpkgCommand(io.root, ['service', 'add', args.name], { tail: '-- COMMAND [ARGS...]' }) });
         const accounts = Accounts.load(io.root);
         const amRoot = process.getuid?.() === 0;
         const user = args.user === undefined ? undefined : accounts.require(args.user, '--user');
@@ -147,8 +174,8 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
           logUser ??= accounts.defaultLogAccount();
           logOwner = logUser;
         }
-        const spec: ServiceSpec = { name: args.name, command, user, logUser, logOwner, env: parseEnv(args.env ?? []), down: args.down };
-        const r = await addService(io.root, spec);
+        const spec: ServiceSpec = { name: args.name, command, user, logUser, logOwner, env: parseEnv(args.env ?? []), down: args.down, readyFd: readyFdOption(args['ready-fd']) };
+        const r = await addService(io.root, spec, { force: args.force, nowMs: io.now() });
         const who = logUser ? `as ${logUser.name}` : 'as the invoking user';
         if (args.json) {
           json(io.stdout, {
@@ -160,13 +187,16 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
             logDir: io.root.display(r.logDir),
             user: user?.name ?? null,
             logUser: logUser?.name ?? null,
+            backup: r.backup === null ? null : io.root.display(r.backup),
           });
           return;
         }
         if (r.created) info(io.stderr, `defined ${spec.name} in ${io.root.display(r.definition)}; logs go to ${io.root.display(r.logDir)}, written ${who}`);
-        else if (r.changed) info(io.stderr, `updated ${spec.name} (${r.updated.join(', ') || 'log directory'}); restart it to use the new definition`);
-        else info(io.stderr, `${spec.name} is already defined exactly so; nothing changed`);
-        if (r.created) info(io.stderr, `start it with: djbpkg service enable ${spec.name}`);
+        else if (r.changed) {
+          info(io.stderr, `updated ${spec.name} (${r.updated.join(', ') || 'log directory'})` + (r.backup ? `; what it replaced is kept in ${io.root.display(r.backup)}` : ''));
+          info(io.stderr, `restart it to use the new definition: ${djbpkgCommand(io.root, ['service', 'restart', spec.name])}`);
+        } else info(io.stderr, `${spec.name} is already defined exactly so; nothing changed`);
+        if (r.created) info(io.stderr, `start it with: ${djbpkgCommand(io.root, ['service', 'enable', spec.name])}`);
       },
     },
     {
@@ -207,31 +237,9 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
     transitionCommand('restart', 'restart NAME', '-t'),
     {
       command: 'status [names..]',
-      describe: 'one line per service (state, pid, seconds, normally up/down, paused, logger); exit 0 only if every service that should be up is up',
+      describe: 'one line per service and logger: up, down or crash-looping, pid, seconds, restarts, last exit; exit 111 if any that should be up is not up',
       handler: async (args: ServiceArgs) => {
-        const names = args.names?.length ? args.names.map(String) : serviceNames(io.root);
-        const all = names.map((n) => serviceStatus(io.root, n));
-        const bad = all.filter((s) => !s.ok);
-        const now = nowMs();
-        if (args.json) {
-          json(io.stdout, {
-            root: io.root.dir,
-            ok: bad.length === 0,
-            services: all.map((s) => ({
-              name: s.name,
-              defined: s.defined,
-              enabled: s.enabled,
-              wantsUp: s.wantsUp,
-              ok: s.ok,
-              ...stateJson(s.state, now),
-              log: s.log ? stateJson(s.log, now) : null,
-            })),
-          });
-        } else if (all.length === 0) info(io.stderr, `no services in ${io.root.display(io.root.serviceDir)} or ${io.root.display(io.root.svcDefinitionsDir)}`);
-        else io.stdout.write(all.map((s) => statusLine(s, now) + '\n').join(''));
-        if (bad.length > 0) {
-          throw new DjbError('E_UNHEALTHY', `${bad.length === 1 ? 'service' : 'services'} ${bad.map((s) => s.name).join(', ')} should be up but ${bad.length === 1 ? 'is' : 'are'} not`, { temporary: true });
-        }
+        await runStatus(io, args.names, args.json, (s) => stateJson(s, nowMs()), (s) => stateText(s, nowMs()));
       },
     },
     {
@@ -239,14 +247,18 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
       describe: "print NAME's log with local times (as tai64nlocal does); -f follows it through rotations",
       builder: (yy) =>
         yy
-          .option('lines', { alias: 'n', type: 'number', default: 10, requiresArg: true, describe: 'print the last LINES lines' })
+          .option('lines', { alias: 'n', type: 'string', default: '10', requiresArg: true, describe: 'print the last LINES lines' })
           .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new lines until interrupted' }) as never,
       handler: async (args: ServiceArgs) => {
-        if (!Number.isInteger(args.lines) || args.lines < 0) throw new DjbError('E_USAGE', `bad -n ${String(args.lines)}: want a whole number of lines`);
+        const lines = wholeNumber(args.lines);
         const dir = logDirOf(io.root, args.name);
-        const out = tailLog(dir, args.lines);
+        const out = tailLog(dir, lines);
         if (out.length) io.stdout.write(out.join('\n') + '\n');
-        if (!args.follow) return;
+        const failing = reportLogger(io, args.name, dir, out.length, lines);
+        if (!args.follow) {
+          if (failing) throw failing;
+          return;
+        }
         const stop = new AbortController();
         const onSignal = (): void => stop.abort();
         process.once('SIGINT', onSignal);
@@ -264,11 +276,11 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
     command: 'service',
     describe: 'add, enable, disable, remove, start, stop, restart services; status and logs',
     builder: (y) => {
-      for (const sub of subcommands) y.command(sub);
+      for (const sub of subcommands) y.command(ownOptionsFirst(sub));
       return y.command('$0 [verb]', false, () => {}, (args) => {
         const word = args.verb as string | undefined;
         throw new DjbError('E_USAGE', word === undefined ? 'no service verb given' : `unknown service verb: ${word}`, {
-          hint: 'use one of add, enable, disable, remove, start, stop, restart, status, logs (djbpkg service --help)',
+          hint: `use one of ${SERVICE_VERBS.join(', ')} (djbpkg service --help)`,
         });
       }) as never;
     },

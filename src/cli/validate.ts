@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { DjbError, describeCause } from '../core/errors.js';
 import type { Io } from '../core/io.js';
-import { shellQuote } from '../core/root.js';
+import { djbpkgCommand } from '../core/hint.js';
 import { BOOT_MODES } from '../boot/boot.js';
 import { BUILDS } from '../install/build.js';
 import { lockAndRecover } from '../installed/lock.js';
@@ -151,7 +151,7 @@ export async function recoverFirst(io: Io, verb: string | undefined): Promise<vo
   } catch (err) {
     if (err instanceof DjbError && err.code === 'E_LOCKED') return;
     warn(io.stderr, `an interrupted transaction is pending in ${txnDir(io.root)} and was not recovered: ${err instanceof Error ? err.message : String(err)}`);
-    warn(io.stderr, `run djbpkg doctor --root ${shellQuote(io.root.dir)} as a user who may write there`);
+    warn(io.stderr, `run ${djbpkgCommand(io.root, ['doctor'])} as a user who may write there`);
   }
 }
 

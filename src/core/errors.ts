@@ -67,6 +67,9 @@ export class DjbError extends Error {
 export function describeCause(err: unknown): string {
   if (err && typeof err === 'object') {
     const e = err as { code?: unknown; message?: unknown };
+    // A full disk is named in words too: ENOSPC alone is easy to misread.
+    if (e.code === 'ENOSPC') return 'no space left on the device: ENOSPC';
+    if (e.code === 'EDQUOT') return 'disk quota exceeded: EDQUOT';
     if (typeof e.code === 'string' && /^E[A-Z0-9]+$/.test(e.code)) return e.code;
     if (typeof e.message === 'string') return e.message;
   }

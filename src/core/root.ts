@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { DjbError } from './errors.js';
 
+/** Mode of /package: sticky, writable only by its owner, as slashpackage asks. */
+export const PACKAGE_MODE = 0o1755;
+
 /**
  * Every filesystem path djbpkg touches is built here, under one root
  * (`--root DIR`, default `/`). Paths built from outside data (recipes, tar

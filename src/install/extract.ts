@@ -169,7 +169,12 @@ export async function extractArchive(archive: string, scan: ArchiveScan, besideD
   }
   const allowed = new Set(scan.members);
   try {
-    await tar.x({
+    // Synchronously: an asynchronous unpack that fails (ENOSPC) still has
+    // writes in flight when its promise rejects, so removing the staging
+    // directory then raced them and failed with ENOTEMPTY, hiding the real
+    // cause and leaving the staging directory behind. Distfiles are small.
+    tar.x({
+      sync: true,
       file: archive,
       cwd: stagingDir,
       strict: true,
@@ -185,7 +190,8 @@ export async function extractArchive(archive: string, scan: ArchiveScan, besideD
       },
     });
   } catch (err) {
-    await rm(stagingDir, { recursive: true, force: true });
+    // The cause is what the admin needs; a failed clean-up is left to the journal's rollback.
+    await rm(stagingDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }).catch(() => {});
     if (err instanceof DjbError) throw err;
     // A full disk or an I/O error while writing is the disk's condition, not the archive's.
     const code = (err as { code?: unknown }).code;

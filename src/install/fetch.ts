@@ -11,6 +11,7 @@ import type { Digests } from './digest.js';
 import { SourceFailure, httpGet, limitsFromEnv } from './http.js';
 import type { HttpLimits } from './http.js';
 import { startProgress } from './progress.js';
+import { differing, moveAside, recipeMd5Suspect } from './reject.js';
 import { checkDigests, mismatchError, verifyFile } from './verify.js';
 
 export interface FetchOptions {
@@ -50,7 +51,7 @@ export function sourcesFor(recipe: ResolvedRecipe, mirrors: string[]): string[] 
 
 /**
  * Puts the recipe's distfile into the cache, verified, and says where it came
- * from. Order: a cached copy (re-verified; a bad one is deleted), then each
+ * from. Order: a cached copy (re-verified; a bad one is moved aside to NAME.rejected, never deleted), then each
  * source in turn. Bytes stream into `<distfile>.part`, hashed on the way, and
  * are renamed to `<distfile>` only after size, MD5 and SHA-256 all match.
  *
@@ -78,18 +79,21 @@ export async function fetchDistfile(recipe: ResolvedRecipe, opts: FetchOptions):
   // and following it would overwrite (or create) whatever it names.
   await refuseSymlink(dest);
   await refuseSymlink(part);
-  let deleted: string | undefined;
+  let rejected: { to: string; why: string; suspect: boolean } | undefined;
   if (await isFile(dest)) {
     const report = await verifyFile(dest, recipe);
     if (report.ok) return result(report.actual, 'cache');
-    await removeFile(dest);
-    deleted = report.checks.filter((c) => !c.ok).map((c) => c.label).join(', ');
-    if (!opts.offline) log(`cached ${dest} does not match the recipe (${deleted}); deleted it, fetching again`);
+    // Never deleted: it may be the admin's only copy, and the recipe may be what is wrong.
+    rejected = { to: await moveAside(dest), why: differing(report.checks), suspect: recipeMd5Suspect(report.checks) };
+    const note = rejected.suspect ? `; its size and SHA-256 match, so the recipe's MD5 may be wrong (${recipe.recipeFile})` : '';
+    if (!opts.offline) log(`cached ${dest} does not match the recipe (${rejected.why})${note}; moved it aside to ${rejected.to}; fetching again`);
   }
   if (opts.offline) {
-    if (deleted !== undefined) {
-      throw new DjbError('E_OFFLINE', `the cached ${dest} did not match the recipe (${deleted}) and was removed; --offline forbids fetching it again`, {
-        hint: `run the same command without --offline to download it again, or copy a good ${recipe.distfile} to ${dest}`,
+    if (rejected !== undefined) {
+      throw new DjbError('E_OFFLINE', `the cached ${dest} does not match the recipe (${rejected.why}); moved it aside to ${rejected.to}; --offline forbids fetching it again`, {
+        hint: rejected.suspect
+          ? `its size and SHA-256 match the recipe, only MD5 differs: the recipe's MD5 in ${recipe.recipeFile} may be wrong; check it against upstream, correct the recipe, then move ${rejected.to} back to ${dest}`
+          : `run the same command without --offline to download it again, or copy a good ${recipe.distfile} to ${dest}`,
       });
     }
     throw new DjbError('E_OFFLINE', `${recipe.distfile} is not in the download cache ${dir} and --offline forbids fetching it`, {

@@ -1,13 +1,12 @@
 import { stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
-import type { Root } from '../core/root.js';
+import { PACKAGE_MODE, type Root } from '../core/root.js';
 import { exists } from '../core/fs.js';
 import * as fsx from '../posix/fsx.js';
 import type { Txn } from '../installed/txn.js';
 
-/** Mode of /package: sticky, writable only by its owner, as slashpackage asks. */
-export const PACKAGE_MODE = 0o1755;
+export { PACKAGE_MODE };
 
 /** The conventional directories `djbpkg init` makes besides /package. */
 export const CONVENTIONAL_DIRS = ['var/svc.d', 'var/multilog', 'etc/tcprules'] as const;

@@ -245,7 +245,7 @@ function startsSvscan(ctx: InstallContext): boolean {
   return !isClassic(ctx.recipe);
 }
 
-/** The install stages, in order (DESIGN.md's pipeline from fetch to boot). */
+/** The install stages, in order, from fetch to boot (docs/design/pipeline.md). */
 export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
   {
     name: 'fetch',
@@ -476,7 +476,7 @@ export const INSTALL_STAGES: readonly Stage<InstallContext>[] = [
         }
         ctx.linkUndos.push({ path: l.path, before: 'link', target: l.target });
       }
-      notes.push(ctx.linkUndos.length ? `made ${ctx.linkUndos.length} links (${ctx.linkUndos.map((u) => ctx.root.display(u.path)).join(' ')})` : 'every link already in place');
+      notes.push(ctx.linkUndos.length ? `changed ${ctx.linkUndos.length} link${ctx.linkUndos.length === 1 ? '' : 's'}: ${linksByDir(ctx.root, ctx.linkUndos.map((u) => u.path))}` : 'every link already in place');
       return { changed: ctx.linkUndos.length > 0, notes };
     },
     async undo(ctx) {
@@ -580,4 +580,11 @@ export function rootDirsWritten(root: Root, opts?: { distfiles: string }): strin
   const dirs = [root.stateDir, root.commandDir, root.usrLocalBin, root.join('usr/local/share/man'), root.serviceDir, root.etcDir, root.systemdSystemDir];
   if (opts && opts.distfiles === root.defaultDistfiles) dirs.push(root.defaultDistfiles);
   return dirs;
+}
+
+/** `26 in ROOT/command, 26 in ROOT/usr/local/bin`: how many links changed where (one line, not every path). */
+function linksByDir(root: Root, paths: readonly string[]): string {
+  const count = new Map<string, number>();
+  for (const p of paths) count.set(path.dirname(p), (count.get(path.dirname(p)) ?? 0) + 1);
+  return [...count].map(([d, n]) => `${n} in ${root.display(d)}`).join(', ');
 }

@@ -76,7 +76,7 @@ export function choosePatches(recipe: RecipeForInstall, withNames: readonly stri
     .map((p) => ({ name: p.name, file: p.file }));
 }
 
-/** The `--json` document of `djbpkg install` (CONTRACT.md, plus `missing`). */
+/** The `--json` document of `djbpkg install` (its fields are listed in man/djbpkg.8 under install). */
 export interface InstallReport {
   name: string;
   version: string;

@@ -1,6 +1,7 @@
 import { DjbError, describeCause } from '../core/errors.js';
 import type { ResolvedRecipe } from '../recipe/index.js';
 import { hashFile } from './digest.js';
+import { recipeMd5Suspect } from './reject.js';
 import type { Digests } from './digest.js';
 
 /** One compared property. `expected` undefined: the recipe does not pin it. */
@@ -74,6 +75,11 @@ export function mismatchError(what: string, checks: DigestCheck[], recipeFile: s
   const bad = checks.filter((c) => !c.ok);
   const detail = bad.map((c) => `${c.label} expected ${String(c.expected)}, got ${String(c.actual)}`).join('; ');
   const code = bad.some((c) => c.what === 'size') ? 'E_SIZE' : 'E_CHECKSUM';
+  if (recipeMd5Suspect(checks)) {
+    return new DjbError(code, `${what} does not match the recipe's MD5 (${detail}), though its size and SHA-256 do${deleted ? '; the download was discarded' : ''}`, {
+      hint: `the recipe's MD5 in ${recipeFile} may be wrong: check it against upstream and correct the recipe`,
+    });
+  }
   return new DjbError(
     code,
     `${what} has been altered or corrupted: ${detail}${deleted ? '; the file was deleted' : ''}`,

@@ -1,13 +1,14 @@
 import { constants } from 'node:fs';
 import { access, lstat, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { PACKAGE_VERB, djbpkgCommand } from '../core/hint.js';
 import { shellQuote } from '../core/root.js';
 import type { Root } from '../core/root.js';
-import { txnDir } from './txn.js';
+import { readJournal, txnDir } from './txn.js';
 import { SYSTEMD_UNIT } from '../boot/boot.js';
 import { listInstalled } from './installed.js';
 import { MANIFEST_FILE, parseManifest } from './manifest.js';
-import { PACKAGE_MODE } from '../install/init.js';
+import { PACKAGE_MODE } from '../core/root.js';
 import { readBootRecord, runs } from '../boot/start.js';
 
 /**
@@ -46,10 +47,10 @@ async function packageMode(root: Root): Promise<DoctorCheck> {
       check: 'package-mode',
       ok: false,
       detail: st.isDirectory() ? `${shown} has mode ${mode.toString(8)}${link}, not ${PACKAGE_MODE.toString(8)}` : `${shown} is not a directory`,
-      fix: st.isDirectory() ? `chmod ${PACKAGE_MODE.toString(8)} ${root.packageDir}` : `move it aside and run djbpkg init`,
+      fix: st.isDirectory() ? `chmod ${PACKAGE_MODE.toString(8)} ${shellQuote(root.packageDir)}` : `move it aside and run ${djbpkgCommand(root, ['init'])}`,
     };
   } catch (err) {
-    return { check: 'package-mode', ok: false, detail: `${shown} is missing (${errno(err)})`, fix: 'run djbpkg init, or djbpkg install daemontools' };
+    return { check: 'package-mode', ok: false, detail: `${shown} is missing (${errno(err)})`, fix: `run ${djbpkgCommand(root, ['init'])}, or ${djbpkgCommand(root, ['install', 'daemontools'], PACKAGE_VERB)}` };
   }
 }
 
@@ -97,14 +98,14 @@ async function linksResolve(root: Root): Promise<DoctorCheck> {
   }
   if (broken.length === 0 && unreadable.length === 0) {
     if ((await listInstalled(root)).length === 0) {
-      return { check: 'links', ok: false, detail: `nothing is installed under ${root.display(root.packageDir)}: no links to check`, fix: 'djbpkg install daemontools' };
+      return { check: 'links', ok: false, detail: `nothing is installed under ${root.display(root.packageDir)}: no links to check`, fix: djbpkgCommand(root, ['install', 'daemontools'], PACKAGE_VERB) };
     }
     return { check: 'links', ok: true, detail: `${links.length} /command and /usr/local/bin link${links.length === 1 ? '' : 's'} of installed packages resolve` };
   }
   const parts = [];
   if (broken.length) parts.push(`missing or dangling: ${broken.join(' ')}`);
   if (unreadable.length) parts.push(`unreadable manifest: ${unreadable.join(' ')}`);
-  return { check: 'links', ok: false, detail: parts.join('; '), fix: `run djbpkg install ${pkgs.join(' ') || 'NAME'} again (it puts back missing links)` };
+  return { check: 'links', ok: false, detail: parts.join('; '), fix: `run ${pkgs.length ? pkgs.map((n) => djbpkgCommand(root, ['install', n], PACKAGE_VERB)).join('; ') : djbpkgCommand(root, ['install'], { ...PACKAGE_VERB, tail: 'NAME' })} again (it puts back missing links)` };
 }
 
 async function commandFiles(root: Root): Promise<DoctorCheck> {
@@ -129,17 +130,17 @@ async function commandFiles(root: Root): Promise<DoctorCheck> {
     }
   }
   if (bad.length === 0 && count === 0) {
-    return { check: 'commands', ok: false, detail: `no command file of an installed package under ${root.display(root.packageDir)}`, fix: 'djbpkg install daemontools' };
+    return { check: 'commands', ok: false, detail: `no command file of an installed package under ${root.display(root.packageDir)}`, fix: djbpkgCommand(root, ['install', 'daemontools'], PACKAGE_VERB) };
   }
   if (bad.length === 0) return { check: 'commands', ok: true, detail: `${count} command file${count === 1 ? '' : 's'} of installed packages exist and are executable` };
-  return { check: 'commands', ok: false, detail: `not an executable file: ${bad.join(' ')}`, fix: `run djbpkg verify ${pkgs.join(' ')} to see what changed, then djbpkg install again` };
+  return { check: 'commands', ok: false, detail: `not an executable file: ${bad.join(' ')}`, fix: `run ${djbpkgCommand(root, ['verify', ...pkgs], PACKAGE_VERB)} to see what changed, then install again` };
 }
 
 async function serviceDir(root: Root): Promise<DoctorCheck> {
   const shown = root.display(root.serviceDir);
   const st = await stat(root.serviceDir).catch(() => undefined);
   if (st?.isDirectory()) return { check: 'service', ok: true, detail: `${shown} exists` };
-  return { check: 'service', ok: false, detail: st ? `${shown} is not a directory` : `${shown} is missing`, fix: `mkdir ${root.serviceDir} (or djbpkg install daemontools)` };
+  return { check: 'service', ok: false, detail: st ? `${shown} is not a directory` : `${shown} is missing`, fix: `mkdir ${shellQuote(root.serviceDir)} (or ${djbpkgCommand(root, ['install', 'daemontools'], PACKAGE_VERB)})` };
 }
 
 /** Lines that start svscanboot: not comments, naming svscanboot. */
@@ -170,7 +171,7 @@ async function bootLine(root: Root): Promise<DoctorCheck> {
       check: 'boot-line',
       ok: false,
       detail: `the boot hook in ${found.join(', ')} starts ${root.display(svscanboot)}, which is missing`,
-      fix: `djbpkg install daemontools, or take the hook away: djbpkg remove daemontools --purge --root ${shellQuote(root.dir)} (or delete the line by hand)`,
+      fix: `${djbpkgCommand(root, ['install', 'daemontools'], PACKAGE_VERB)}, or take the hook away: ${djbpkgCommand(root, ['remove', 'daemontools', '--purge'])} (or delete the line by hand)`,
     };
   }
   if (total === 1) return { check: 'boot-line', ok: true, detail: `svscanboot is started at boot exactly once: ${found.join('')}` };
@@ -180,7 +181,7 @@ async function bootLine(root: Root): Promise<DoctorCheck> {
       check: 'boot-line',
       ok: false,
       detail: `no svscanboot line in ${root.display(root.inittab)}, ${root.display(root.rcLocal)} or ${root.display(unit)}`,
-      fix: 'run djbpkg install daemontools again (it adds exactly one), or add the line by hand',
+      fix: `run ${djbpkgCommand(root, ['install', 'daemontools'], PACKAGE_VERB)} again (it adds exactly one), or add the line by hand`,
     };
   }
   return {
@@ -213,7 +214,7 @@ async function svscanRunning(root: Root): Promise<DoctorCheck> {
     check: 'svscan',
     ok: false,
     detail: rec ? `svscan recorded by djbpkg boot (pid ${rec.pid}) is no longer running` : `svscan is not running for ${root.dir}`,
-    fix: root.isSystemRoot ? 'run djbpkg boot (or reboot)' : `run djbpkg boot --root ${shellQuote(root.dir)}`,
+    fix: root.isSystemRoot ? 'run djbpkg boot (or reboot)' : `run ${djbpkgCommand(root, ['boot'])}`,
   };
 }
 
@@ -221,7 +222,7 @@ async function commandOnPath(root: Root, pathEnv: string | undefined): Promise<D
   if (!root.isSystemRoot) {
     const st = await stat(root.commandDir).catch(() => undefined);
     if (st?.isDirectory()) return { check: 'path', ok: true, detail: `sandbox root: ${root.commandDir} exists (PATH is checked only for --root /)` };
-    return { check: 'path', ok: false, detail: `sandbox root: ${root.commandDir} is missing (PATH is checked only for --root /)`, fix: 'run djbpkg install daemontools' };
+    return { check: 'path', ok: false, detail: `sandbox root: ${root.commandDir} is missing (PATH is checked only for --root /)`, fix: `run ${djbpkgCommand(root, ['install', 'daemontools'], PACKAGE_VERB)}` };
   }
   const dirs = (pathEnv ?? '').split(':');
   if (dirs.includes(root.commandDir)) return { check: 'path', ok: true, detail: `${root.commandDir} is on PATH` };
@@ -260,14 +261,26 @@ async function nodeFound(root: Root): Promise<DoctorCheck> {
     check: 'node',
     ok: false,
     detail: `node recorded in the command wrappers is missing: ${missing.join(' ')}`,
-    fix: `put node back there, or run djbpkg install ${pkgs.join(' ')} again with the node you want`,
+    fix: `put node back there, or run ${pkgs.map((n) => djbpkgCommand(root, ['install', n], PACKAGE_VERB)).join('; ')} again with the node you want`,
   };
 }
 
 /** What an interrupted transaction leaves: its journal, staging dirs, removal asides, `{new}` names. */
 async function leftovers(root: Root): Promise<DoctorCheck> {
   const found: string[] = [];
-  if ((await lstat(txnDir(root)).catch(() => undefined)) !== undefined) found.push(root.display(txnDir(root)));
+  if ((await lstat(txnDir(root)).catch(() => undefined)) !== undefined) {
+    try {
+      await readJournal(root);
+    } catch (err) {
+      return {
+        check: 'leftovers',
+        ok: false,
+        detail: `the journal in ${root.display(txnDir(root))} is not replayed: ${err instanceof Error ? err.message : String(err)}`,
+        fix: `djbpkg replays only a journal it can have written itself (regular file, owned by the user running djbpkg, mode 0600, in a 0700 directory, every path inside ROOT); if this root came from elsewhere, read the journal and remove ${shellQuote(txnDir(root))} by hand; see docs/trust.md`,
+      };
+    }
+    found.push(root.display(txnDir(root)));
+  }
   const dirs = [root.commandDir, root.usrLocalBin, root.etcDir, path.join(root.systemdSystemDir, 'multi-user.target.wants'), root.systemdSystemDir, root.packageDir];
   for (const cat of await readdir(root.packageDir).catch(() => [] as string[])) dirs.push(path.join(root.packageDir, cat));
   for (const d of dirs) {
@@ -280,7 +293,7 @@ async function leftovers(root: Root): Promise<DoctorCheck> {
     check: 'leftovers',
     ok: false,
     detail: `left by an interrupted run: ${found.join(' ')}`,
-    fix: `any djbpkg command that may write recovers it (djbpkg install or remove --root ${shellQuote(root.dir)}); remove what remains by hand`,
+    fix: `any djbpkg command that may write recovers it (e.g. ${djbpkgCommand(root, ['list'])}); remove what remains by hand`,
   };
 }
 

@@ -1,6 +1,7 @@
 import { lstat, readFile, readdir, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError } from '../core/errors.js';
+import { djbpkgCommand } from '../core/hint.js';
 import type { Root } from '../core/root.js';
 
 /**
@@ -209,7 +210,7 @@ export async function requirePackage(root: Root, name: string): Promise<Installe
   const p = await findPackage(root, name);
   if (!p) {
     throw new DjbError('E_NOT_INSTALLED', `${name} is not installed under ${root.display(root.packageDir)}`, {
-      hint: 'djbpkg list shows what is installed',
+      hint: `${djbpkgCommand(root, ['list'])} shows what is installed`,
     });
   }
   return p;

@@ -1,6 +1,7 @@
 import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
+import { PACKAGE_VERB, djbpkgCommand } from '../core/hint.js';
 import type { Root } from '../core/root.js';
 import { SYSTEMD_UNIT, hasFence, removeFence, replaceFile, systemdUnitText } from '../boot/boot.js';
 export { removeFence } from '../boot/boot.js';
@@ -147,7 +148,7 @@ export async function planRemove(root: Root, req: RemoveRequest): Promise<Remove
     if (req.version === pkg.current && all.length > 1) {
       const other = all.filter((v) => v !== req.version).at(-1)!;
       throw new DjbError('E_USAGE', `${req.name} ${req.version} is the current version; not removing it while other versions are installed`, {
-        hint: `switch first: djbpkg install ${req.name}@${other}, then djbpkg remove ${req.name}@${req.version}`,
+        hint: `switch first: ${djbpkgCommand(root, ['install', `${req.name}@${other}`], PACKAGE_VERB)}, then ${djbpkgCommand(root, ['remove', `${req.name}@${req.version}`])}`,
       });
     }
     versions = [req.version];

@@ -1,9 +1,11 @@
-import { lstat, readFile, readdir, readlink, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readFile, readdir, readlink, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
 import * as fsx from '../posix/fsx.js';
+import { checkJournalDir, checkRecords, readTrustedJournal } from './journal-trust.js';
 
 /**
  * The journal of one install or remove: ROOT/var/lib/djbpkg/txn/journal, one
@@ -134,23 +136,23 @@ async function removeJournal(root: Root): Promise<void> {
   }
 }
 
+/**
+ * The records of the journal left in `root`, after checking that djbpkg can
+ * have written it (see journal-trust.ts); undefined when there is none. A
+ * journal or record that fails the checks throws, and nothing is done.
+ */
 export async function readJournal(root: Root): Promise<TxnRecord[] | undefined> {
-  let text: string;
+  const dir = txnDir(root);
+  const file = journalPath(root);
   try {
-    text = await readFile(journalPath(root), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      // A journal directory without a journal: killed between mkdir and create.
-      try {
-        await lstat(txnDir(root));
-        return [];
-      } catch {
-        return undefined;
-      }
-    }
-    throw ioError(`unable to read the journal ${journalPath(root)}`, err);
+    await lstat(dir);
+  } catch {
+    return undefined;
   }
+  await checkJournalDir(root, dir, file);
+  const text = await readTrustedJournal(file);
+  // A journal directory without a journal: killed between mkdir and create.
+  if (text === undefined) return [];
   const out: TxnRecord[] = [];
   for (const line of text.split('\n')) {
     if (line === '') continue;
@@ -161,7 +163,21 @@ export async function readJournal(root: Root): Promise<TxnRecord[] | undefined> 
       break;
     }
   }
+  await checkRecords(root, dir, file, out);
   return out;
+}
+
+/** A backup's bytes, never through a symlink; undefined when it cannot be read. */
+async function readNoFollow(p: string): Promise<Buffer | undefined> {
+  const fh = await open(p, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
+  if (!fh) return undefined;
+  try {
+    return (await fh.stat()).isFile() ? await fh.readFile() : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await fh.close().catch(() => {});
+  }
 }
 
 async function lstatOr(p: string) {
@@ -225,7 +241,7 @@ async function undoRecord(r: TxnRecord, root: Root): Promise<void> {
         if (st?.isFile()) await fsx.unlink(r.path);
         break;
       }
-      const want = await readFile(r.backup).catch(() => undefined);
+      const want = await readNoFollow(r.backup);
       if (want === undefined) break;
       const have = await readFile(r.path).catch(() => undefined);
       if (have !== undefined && have.equals(want)) break;

@@ -1,5 +1,6 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { check, libc } from './libc.js';
+import { startFds } from './startfds.js';
 
 const F_GETFD = 1;
 const FD_CLOEXEC = 1;
@@ -45,8 +46,11 @@ export function inheritedFds(): number[] {
     return parents.has(t);
   };
   const out: number[] = [];
+  const atStart = startFds();
   for (const [fd, t] of targets) {
     if (t.startsWith('anon_inode:')) continue;
+    // Opened since the program started (Node's own /dev/null under Node 22 and 24): never the parent's.
+    if (atStart && !atStart.has(fd)) continue;
     const inheritable = (libc().fcntl(fd, F_GETFD, 'int', 0) & FD_CLOEXEC) === 0;
     if (!inheritable && t.startsWith('pipe:') && ends.get(t) === 3 && !parentHolds(t)) continue;
     out.push(fd);

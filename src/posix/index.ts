@@ -3,3 +3,4 @@ export * from './calls.js';
 export * from './chain.js';
 export * as fsx from './fsx.js';
 export * from './proc.js';
+export * from './execprep.js';

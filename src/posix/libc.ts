@@ -1,5 +1,17 @@
+import { createRequire } from 'node:module';
 import os from 'node:os';
-import koffi from 'koffi';
+import type Koffi from 'koffi';
+
+/**
+ * koffi, loaded on first use rather than imported: an ES import of it would
+ * run before the program's first module, and loading it makes Node 22 and 24
+ * open descriptors of their own (see startfds.ts).
+ */
+let koffiModule: typeof Koffi | undefined;
+function koffi(): typeof Koffi {
+  koffiModule ??= createRequire(import.meta.url)('koffi') as typeof Koffi;
+  return koffiModule;
+}
 
 /**
  * The libc calls Node lacks, bound through koffi. This is the only module
@@ -29,9 +41,9 @@ export class PosixError extends Error {
 let lib: ReturnType<typeof bind> | undefined;
 
 function bind() {
-  const c = koffi.load('libc.so.6');
-  const rlimit = koffi.struct('djb_rlimit', { cur: 'uint64_t', max: 'uint64_t' });
-  const passwd = koffi.struct('djb_passwd', {
+  const c = koffi().load('libc.so.6');
+  const rlimit = koffi().struct('djb_rlimit', { cur: 'uint64_t', max: 'uint64_t' });
+  const passwd = koffi().struct('djb_passwd', {
     pw_name: 'const char *',
     pw_passwd: 'const char *',
     pw_uid: 'uint32_t',
@@ -66,7 +78,8 @@ function bind() {
     setfsuid: c.func('int setfsuid(uint32_t uid)'),
     setfsgid: c.func('int setfsgid(uint32_t gid)'),
     syscall3: c.func('long syscall(long nr, ...)'),
-    decodePasswd: (p: unknown) => koffi.decode(p, passwd) as {
+    prlimit: c.func('int prlimit(int pid, int resource, const djb_rlimit *rl, djb_rlimit *old)'),
+    decodePasswd: (p: unknown) => koffi().decode(p, passwd) as {
       pw_name: string;
       pw_uid: number;
       pw_gid: number;
@@ -92,7 +105,7 @@ export function libc(): ReturnType<typeof bind> {
 
 /** errno of the last failed call made through koffi on this thread. */
 export function lastErrno(): number {
-  return koffi.errno();
+  return koffi().errno();
 }
 
 /** Throws PosixError if `ret` is -1; returns `ret` otherwise. */

@@ -10,7 +10,7 @@ const USAGE =
   'softlimit: usage: softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child\n';
 
 /** Which resources each option sets (`-m` sets four at once). */
-const RESOURCES: Record<string, number[]> = {
+export const RESOURCES: Record<string, number[]> = {
   a: [RLIMIT.AS],
   c: [RLIMIT.CORE],
   d: [RLIMIT.DATA],

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { installedPatchSets, type ProgramIo } from '../supervision/program.js';
 import { SuperviseFatal, Supervisor } from '../supervision/supervisor.js';
 
@@ -17,6 +18,8 @@ export async function main(argv: string[], io: ProgramIo): Promise<number> {
       stdio: [0, 1, 2],
       sigq12: installedPatchSets(io.packageDir).has('sigq12'),
       stderr: (line) => io.stderr(line),
+      // A logger's stderr is also kept in its supervise/warnings, as under svscan.
+      captureStderr: path.basename(path.resolve(dir)) === 'log',
     });
   } catch (err) {
     if (err instanceof SuperviseFatal) {

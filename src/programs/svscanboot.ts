@@ -11,7 +11,7 @@ const TITLE_DOTS = 400;
 /**
  * V8 flags for the long-lived svscan when this Node runs it: a small young
  * generation and no JIT cut its resident memory by about a fifth at 1000
- * services (bench/RESULTS.md); svscan spends its life idle, so speed does not matter.
+ * services (bench/results/); svscan spends its life idle, so speed does not matter.
  */
 export const SVSCAN_NODE_FLAGS = ['--max-semi-space-size=1', '--jitless', '--no-expose-wasm'];
 const PATH_DIRS = ['/usr/local/sbin', '/bin', '/sbin', '/usr/bin', '/usr/sbin', '/usr/X11R6/bin'];

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import { shellQuote, type Root } from '../core/root.js';
 import type { Account } from './accounts.js';
+import { backupDefinition, backupsDir } from './backup.js';
 import { servicePaths } from './names.js';
 
 /** What `djbpkg service add` was asked for, resolved. */
@@ -17,6 +18,8 @@ export interface ServiceSpec {
   logOwner: Account;
   env: Record<string, string>;
   down: boolean;
+  /** Descriptor the command writes its readiness line on (`notification-fd`, s6's convention); none when undefined. */
+  readyFd?: number;
 }
 
 /** One file, directory or link of a definition, relative to the definition dir. */
@@ -80,6 +83,7 @@ export function definitionEntries(root: Root, spec: ServiceSpec): Entry[] {
     { kind: 'link', rel: 'log/main', target: logMainTarget(root, spec.name) },
   );
   if (spec.down) entries.push({ kind: 'file', rel: 'down', text: '', mode: 0o644 });
+  if (spec.readyFd !== undefined) entries.push({ kind: 'file', rel: 'notification-fd', text: `${spec.readyFd}\n`, mode: 0o644 });
   return entries;
 }
 
@@ -130,6 +134,8 @@ export interface AddResult {
   created: boolean;
   /** Relative paths rewritten or removed in an existing definition. */
   updated: string[];
+  /** Where `--force` kept what it replaced, or null. */
+  backup: string | null;
 }
 
 /** ROOT/var/multilog/NAME, owned by the log account; true when made or re-owned. */
@@ -159,17 +165,28 @@ async function ensureLogDir(dir: string, owner: Account): Promise<boolean> {
  * env/ that the spec does not name are removed, other files are left alone.
  * Starts nothing.
  */
-export async function addService(root: Root, spec: ServiceSpec): Promise<AddResult> {
+export async function addService(root: Root, spec: ServiceSpec, opts: { force?: boolean; nowMs?: number } = {}): Promise<AddResult> {
   const p = servicePaths(root, spec.name);
   const entries = definitionEntries(root, spec);
-  const result: AddResult = { definition: p.definition, logDir: p.logDir, changed: false, created: false, updated: [] };
+  const result: AddResult = { definition: p.definition, logDir: p.logDir, changed: false, created: false, updated: [], backup: null };
+  const existing = await lstat(p.definition).catch(() => undefined);
+  if (existing && !existing.isDirectory()) throw new DjbError('E_CONFLICT', `${root.display(p.definition)} exists and is not a directory`);
+  if (existing) {
+    // A definition that would change is the admin's until --force says otherwise; then what it replaces is kept.
+    const differs = await pendingChanges(p.definition, entries, spec);
+    if (differs.length > 0 && !opts.force) {
+      throw new DjbError('E_CONFLICT', `service ${spec.name} is already defined in ${root.display(p.definition)}, differently (${differs.join(', ')}); not replacing it`, {
+        temporary: false,
+        hint: `to replace it, give the same command with --force (the replaced run, env/ and log/run are kept in ${root.display(backupsDir(root))}); djbpkg service add leaves a definition that matches alone`,
+      });
+    }
+    if (differs.length > 0) result.backup = await backupDefinition(root, p, opts.nowMs ?? Date.now());
+  }
   try {
     result.changed = await ensureLogDir(p.logDir, spec.logOwner);
   } catch (err) {
     throw ioError(`unable to prepare the log directory ${p.logDir}`, err);
   }
-  const existing = await lstat(p.definition).catch(() => undefined);
-  if (existing && !existing.isDirectory()) throw new DjbError('E_CONFLICT', `${root.display(p.definition)} exists and is not a directory`);
   if (!existing) {
     const stage = path.join(root.svcDefinitionsDir, `.${spec.name}{new}`);
     try {
@@ -201,9 +218,23 @@ export async function addService(root: Root, spec: ServiceSpec): Promise<AddResu
       await unlink(path.join(p.definition, 'down'));
       result.updated.push('down');
     }
+    if (spec.readyFd === undefined && (await lstat(path.join(p.definition, 'notification-fd')).catch(() => undefined))) {
+      await unlink(path.join(p.definition, 'notification-fd'));
+      result.updated.push('notification-fd');
+    }
   } catch (err) {
-    throw ioError(`unable to update ${p.definition}`, err);
+    throw ioError(`unable to update ${p.definition}${result.backup ? ` (what it had is kept in ${result.backup})` : ''}`, err);
   }
   result.changed ||= result.updated.length > 0;
   return result;
+}
+
+/** What bringing an existing definition to the spec would rewrite or remove, as relative paths. */
+async function pendingChanges(def: string, entries: Entry[], spec: ServiceSpec): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of entries) if (!(await sameEntry(path.join(def, e.rel), e))) out.push(e.rel);
+  const wantedEnv = new Set(Object.keys(spec.env));
+  for (const f of await readdir(path.join(def, 'env')).catch(() => [] as string[])) if (!wantedEnv.has(f)) out.push(`env/${f}`);
+  if (!spec.down && (await lstat(path.join(def, 'down')).catch(() => undefined))) out.push('down');
+  return out;
 }

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DjbError } from '../core/errors.js';
+import { djbpkgCommand } from '../core/hint.js';
 import type { Root } from '../core/root.js';
 import { LABEL_DIGITS, LocalTimeFormatter } from '../supervision/tai64nlocal.js';
 import { servicePaths } from './names.js';
@@ -22,7 +23,7 @@ export function logDirOf(root: Root, name: string): string {
     }
   }
   throw new DjbError('E_NOT_INSTALLED', `service ${name} has no log directory (${root.display(p.logDir)})`, {
-    hint: `define it with djbpkg service add ${name} -- COMMAND`,
+    hint: `define it with ${djbpkgCommand(root, ['service', 'add', name], { tail: '-- COMMAND' })}`,
   });
 }
 
@@ -129,12 +130,29 @@ export async function followLog(dir: string, emit: (line: string) => void, signa
         open(false);
         continue;
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, intervalMs);
-        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-      });
+      await pause(intervalMs, signal);
     }
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/**
+ * Waits `ms` or until `signal` aborts. The abort listener is removed when the
+ * time is up: one added per poll and never removed piled up on the signal
+ * (MaxListenersExceededWarning after a few seconds of `logs -f`).
+ */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const onAbort = (): void => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

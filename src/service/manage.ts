@@ -2,8 +2,14 @@ import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { lstat, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
+import { requireInsideRoot } from '../core/confine.js';
+import { PACKAGE_VERB, djbpkgCommand } from '../core/hint.js';
+import { shellQuote } from '../core/root.js';
 import type { Root } from '../core/root.js';
-import { servicePaths } from './names.js';
+import { awaitService } from './await.js';
+import { healthOf, statusOk } from './health.js';
+import type { Health } from './health.js';
+import { isServiceName, servicePaths } from './names.js';
 import type { ServicePaths } from './names.js';
 import { control, isSupervised, readState, waitUntil } from './supervise.js';
 import type { SuperviseState } from './supervise.js';
@@ -21,7 +27,7 @@ export interface ServiceChange {
 function requireDefinition(root: Root, p: ServicePaths): void {
   if (!existsSync(p.definition)) {
     throw new DjbError('E_NOT_INSTALLED', `service ${p.name} is not defined: ${root.display(p.definition)} does not exist`, {
-      hint: `define it first: djbpkg service add ${p.name} -- COMMAND`,
+      hint: `define it first: ${djbpkgCommand(root, ['service', 'add', p.name], { tail: '-- COMMAND' })}`,
     });
   }
 }
@@ -66,7 +72,7 @@ export async function enableService(root: Root, name: string, waitSeconds: numbe
   const p = servicePaths(root, name);
   requireDefinition(root, p);
   if (!existsSync(root.serviceDir)) {
-    throw new DjbError('E_NOT_INSTALLED', `${root.display(root.serviceDir)} does not exist`, { hint: 'install daemontools first: djbpkg install daemontools' });
+    throw new DjbError('E_NOT_INSTALLED', `${root.display(root.serviceDir)} does not exist`, { hint: `install daemontools first: ${djbpkgCommand(root, ['install', 'daemontools'], PACKAGE_VERB)}` });
   }
   const target = linkTarget(p);
   let changed = false;
@@ -74,7 +80,7 @@ export async function enableService(root: Root, name: string, waitSeconds: numbe
   if (st && !st.isSymbolicLink()) throw new DjbError('E_CONFLICT', `${root.display(p.link)} exists and is not a link djbpkg made`, { hint: 'move it away, or manage it by hand' });
   const current = st ? await readlink(p.link) : undefined;
   if (current !== undefined && path.resolve(path.dirname(p.link), current) !== p.definition) {
-    throw new DjbError('E_CONFLICT', `${root.display(p.link)} is a link to ${current}, not to ${root.display(p.definition)}`, { hint: `remove it first: djbpkg service disable ${name}` });
+    throw new DjbError('E_CONFLICT', `${root.display(p.link)} is a link to ${current}, not to ${root.display(p.definition)}`, { hint: `remove it first: ${djbpkgCommand(root, ['service', 'disable', name])}` });
   }
   if (current !== target) {
     const tmp = path.join(root.serviceDir, `.${name}{new}`);
@@ -89,11 +95,14 @@ export async function enableService(root: Root, name: string, waitSeconds: numbe
     changed = true;
   }
   if (waitSeconds > 0) {
-    const ok = await waitUntil(() => {
-      const s = readState(p.link);
-      return s.supervised && (!s.normallyUp || s.pid !== 0);
-    }, waitSeconds);
-    if (!ok) throw timeout(name, 'did not come up', waitSeconds, `is svscan running for ${root.display(root.serviceDir)}? djbpkg boot starts it`);
+    await awaitService({
+      name,
+      dir: p.link,
+      seconds: waitSeconds,
+      reached: (s) => s.supervised,
+      mustRun: (s) => s.normallyUp,
+      hint: `is svscan running for ${root.display(root.serviceDir)}? ${djbpkgCommand(root, ['boot'])} starts it`,
+    });
   }
   return { name, changed, ...states(p.link) };
 }
@@ -112,6 +121,8 @@ export async function disableService(root: Root, name: string, waitSeconds: numb
   if (st) {
     if (!st.isSymbolicLink()) throw new DjbError('E_CONFLICT', `${root.display(p.link)} is not a link djbpkg made; not removing it`);
     dir = path.resolve(path.dirname(p.link), await readlink(p.link));
+    // svc -dx goes through this link: only to a service directory inside ROOT.
+    requireInsideRoot(root, dir, `the directory ${root.display(p.link)} links to:`, true);
     try {
       await unlink(p.link);
     } catch (err) {
@@ -132,7 +143,7 @@ export async function disableService(root: Root, name: string, waitSeconds: numb
     }
   }
   if (!(await waitUntil(() => dirs.every((d) => !isSupervised(d)), waitSeconds))) {
-    throw timeout(name, 'was unlinked but its supervise did not exit', waitSeconds, `does it ignore TERM? try svc -k ${root.display(dir)}`);
+    throw timeout(name, 'was unlinked but its supervise did not exit', waitSeconds, `does it ignore TERM? try svc -k ${shellQuote(root.display(dir))}`);
   }
   return { name, changed, ...states(dir) };
 }
@@ -172,7 +183,7 @@ function requireSupervised(root: Root, p: ServicePaths, dir: string): void {
   if (isSupervised(dir)) return;
   const enabled = isOurLink(p);
   throw new DjbError('E_IO', `unable to control ${p.name}: supervise not running`, {
-    hint: enabled ? `is svscan running for ${root.display(root.serviceDir)}? djbpkg boot starts it` : `enable it first: djbpkg service enable ${p.name}`,
+    hint: enabled ? `is svscan running for ${root.display(root.serviceDir)}? ${djbpkgCommand(root, ['boot'])} starts it` : `enable it first: ${djbpkgCommand(root, ['service', 'enable', p.name])}`,
   });
 }
 
@@ -204,9 +215,11 @@ export async function transition(root: Root, name: string, verb: Transition, wai
     reached = (s) => s.pid !== 0 && (before.pid === 0 || s.pid !== before.pid);
   }
   control(dir, bytes);
-  if (waitSeconds > 0 && !(await waitUntil(() => reached(readState(dir)), waitSeconds))) {
+  if (waitSeconds > 0 && verb !== 'stop') {
+    await awaitService({ name, dir, seconds: waitSeconds, reached, mustRun: () => true, hint: `see its log: ${djbpkgCommand(root, ['service', 'logs', name])}` });
+  } else if (waitSeconds > 0 && !(await waitUntil(() => reached(readState(dir)), waitSeconds))) {
     const what = verb === 'stop' ? 'did not go down' : verb === 'start' ? 'did not come up' : 'did not restart';
-    throw timeout(name, what, waitSeconds, verb === 'stop' ? `does it ignore TERM? svc -k ${root.display(dir)} kills it` : `see its log: djbpkg service logs ${name}`);
+    throw timeout(name, what, waitSeconds, verb === 'stop' ? `does it ignore TERM? svc -k ${shellQuote(root.display(dir))} kills it` : `see its log: ${djbpkgCommand(root, ['service', 'logs', name])}`);
   }
   return { name, changed, ...states(dir) };
 }
@@ -220,7 +233,13 @@ export interface ServiceStatus {
   log: SuperviseState | undefined;
   /** Enabled and supervise wants it up (or, unsupervised, it is normally up). */
   wantsUp: boolean;
-  /** False only when it wants up and is not up. */
+  /** The same for its logger (false without one). */
+  logWantsUp: boolean;
+  /** The directory supervise runs in (through the /service link while enabled). */
+  dir: string;
+  health: Health;
+  logHealth: Health | undefined;
+  /** False when it, or its logger, is wanted up and is not `up` (down or crash-looping). */
   ok: boolean;
 }
 
@@ -243,7 +262,8 @@ function dotless(dir: string): string[] {
 
 /** Every service the root knows: defined in /var/svc.d or present in /service. */
 export function serviceNames(root: Root): string[] {
-  return [...new Set([...dotless(root.svcDefinitionsDir), ...dotless(root.serviceDir)])].sort();
+  // Names outside the rule (made by hand) are not djbpkg's to report or control.
+  return [...new Set([...dotless(root.svcDefinitionsDir), ...dotless(root.serviceDir)])].filter(isServiceName).sort();
 }
 
 export function serviceStatus(root: Root, name: string): ServiceStatus {
@@ -256,6 +276,12 @@ export function serviceStatus(root: Root, name: string): ServiceStatus {
   }
   const dir = enabled ? p.link : p.definition;
   const { state, log } = states(dir);
-  const wantsUp = enabled && (state.supervised ? state.want === 'up' : state.normallyUp);
-  return { name, defined, enabled, state, log, wantsUp, ok: !wantsUp || state.pid !== 0 };
+  const wanted = (s: SuperviseState): boolean => enabled && (s.supervised ? s.want === 'up' : s.normallyUp);
+  const wantsUp = wanted(state);
+  const logWantsUp = log !== undefined && wanted(log);
+  const now = Date.now();
+  const health = healthOf(dir, state, now);
+  const logHealth = log ? healthOf(path.join(dir, 'log'), log, now) : undefined;
+  return { name, defined, enabled, state, log, wantsUp, logWantsUp, dir, health, logHealth, ok: statusOk(wantsUp, health, logWantsUp, logHealth) };
 }
+

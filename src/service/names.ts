@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { DjbError } from '../core/errors.js';
+import { requireInsideRoot } from '../core/confine.js';
 import type { Root } from '../core/root.js';
 
 /**
@@ -16,29 +17,52 @@ export interface ServicePaths {
   logDir: string;
 }
 
+/** The one rule for a service name (documented in CONTRACT.md, docs/trust.md and djbpkg(8)). */
+export const SERVICE_NAME_RULE = '[A-Za-z0-9][A-Za-z0-9._@+-]*, at most 64 bytes';
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]*$/;
+const MAX_NAME_BYTES = 64;
+
+/** `s` for a message: printable ASCII as it is, anything else as \u{XXXX} (no bidi overrides, no escapes reach the terminal). */
+export function visible(s: string): string {
+  let out = '';
+  for (const ch of s) out += /^[\x20-\x7e]$/.test(ch) ? ch : `\\u{${ch.codePointAt(0)!.toString(16).toUpperCase()}}`;
+  return out;
+}
+
 /**
- * A service name is one path component that svscan will scan: not empty, no
- * `/`, not starting with `.` (svscan skips those), no whitespace or control
- * characters (the name goes into run scripts and log lines), no `{` (djbpkg's
- * temp names use it).
+ * A service name is one path component that svscan scans and that is safe in
+ * a run script, a log line and a pasted command: it matches
+ * `[A-Za-z0-9][A-Za-z0-9._@+-]*` and is at most 64 bytes. Every service verb
+ * checks it before touching anything; anything else is exit 100.
  */
 export function checkServiceName(name: string): string {
-  let why: string | undefined;
-  if (name === '') why = 'it is empty';
-  else if (name.includes('/')) why = 'it contains /';
-  else if (name.startsWith('.')) why = 'it starts with . (svscan skips such names)';
-  else if (/[\s\p{Cc}{}]/u.test(name)) why = 'it contains whitespace, a control character or a brace';
-  else if (Buffer.byteLength(name) > 200) why = 'it is longer than 200 bytes';
-  if (why) throw new DjbError('E_USAGE', `bad service name ${JSON.stringify(name)}: ${why}`);
+  name = String(name);
+  if (!NAME.test(name) || Buffer.byteLength(name) > MAX_NAME_BYTES) {
+    throw new DjbError('E_USAGE', `bad service name '${visible(name)}': a service name matches ${SERVICE_NAME_RULE}`, {
+      hint: 'letters, digits and . _ @ + - only, starting with a letter or digit (e.g. web, tinydns-int, getty@tty1)',
+    });
+  }
   return name;
 }
 
+/** Whether `name` follows the rule (names found in the service directories that do not are left alone). */
+export function isServiceName(name: string): boolean {
+  return NAME.test(name) && Buffer.byteLength(name) <= MAX_NAME_BYTES;
+}
+
 export function servicePaths(root: Root, name: string): ServicePaths {
-  checkServiceName(name);
-  return {
+  name = checkServiceName(name);
+  const p = {
     name,
     definition: path.join(root.svcDefinitionsDir, name),
     link: path.join(root.serviceDir, name),
     logDir: path.join(root.multilogDir, name),
   };
+  // What a service verb writes, removes or signals through lies inside ROOT:
+  // the definition and the log directory with any symlink followed, the
+  // /service link up to (not through) itself.
+  requireInsideRoot(root, p.definition, 'the service definition', true);
+  requireInsideRoot(root, p.logDir, 'the log directory', true);
+  requireInsideRoot(root, p.link, 'the service link');
+  return p;
 }

@@ -5,7 +5,8 @@ import { StartGate } from './loghost/gate.js';
 import { HOSTED_LOG_FDS, HostedLog } from './loghost/hosted.js';
 import { LogHosts } from './loghost/hosts.js';
 import { readChildRecord, stillRunning } from './sidecar.js';
-import { SUPERVISOR_FDS, SuperviseFatal, Supervisor, type ChildHooks } from './supervisor.js';
+import { recordWarning } from './warnings.js';
+import { STDERR_TEE_FDS, SUPERVISOR_FDS, SuperviseFatal, Supervisor, type ChildHooks } from './supervisor.js';
 
 /** svscan's limit on services, as 0.76. */
 export const MAX_SERVICES = 1000;
@@ -89,7 +90,7 @@ export class Scanner {
       limit,
       base,
       services: Math.min(MAX_SERVICES, Math.floor(room / SUPERVISOR_FDS)),
-      logged: Math.min(MAX_SERVICES, Math.floor(room / (2 * SUPERVISOR_FDS + PIPE_FDS + HOSTED_LOG_FDS))),
+      logged: Math.min(MAX_SERVICES, Math.floor(room / (2 * SUPERVISOR_FDS + STDERR_TEE_FDS + PIPE_FDS + HOSTED_LOG_FDS))),
     };
   }
 
@@ -125,7 +126,7 @@ export class Scanner {
         e.host?.close();
         if (e.host) this.hosted.delete(e.host.hostedId);
         for (const fd of e.pipe) fs.closeSync(fd);
-        this.held -= PIPE_FDS + HOSTED_LOG_FDS;
+        this.held -= PIPE_FDS + HOSTED_LOG_FDS + STDERR_TEE_FDS;
       }
       this.entries.delete(key);
     }
@@ -164,7 +165,7 @@ export class Scanner {
           }
         }
       }
-      const need = hasLog ? 2 * SUPERVISOR_FDS + PIPE_FDS + HOSTED_LOG_FDS : SUPERVISOR_FDS;
+      const need = hasLog ? 2 * SUPERVISOR_FDS + STDERR_TEE_FDS + PIPE_FDS + HOSTED_LOG_FDS : SUPERVISOR_FDS;
       if (need > this.room()) {
         warn(`unable to start ${name}: descriptor limit ${this.budget.limit} reached`);
         return;
@@ -182,10 +183,19 @@ export class Scanner {
             return;
           }
         }
-        this.held += PIPE_FDS + HOSTED_LOG_FDS;
+        this.held += PIPE_FDS + HOSTED_LOG_FDS + STDERR_TEE_FDS;
       }
       const pipeIno = pipe ? fs.fstatSync(pipe[0], { bigint: true }).ino : 0n;
-      const host = pipe ? new HostedLog({ pipeRead: pipe[0], pipeIno, dir: `${path}/log`, env: this.opts.env, stderr: this.opts.stderr, hosts: this.hosts }) : undefined;
+      // A hosted logger's warnings are kept as a logger child's are (warnings.ts).
+      const logStderr = (text: string): void => {
+        this.opts.stderr(text);
+        try {
+          recordWarning(`${path}/log/supervise`, text);
+        } catch {
+          // Kept only on svscan's stderr.
+        }
+      };
+      const host = pipe ? new HostedLog({ pipeRead: pipe[0], pipeIno, dir: `${path}/log`, env: this.opts.env, stderr: logStderr, hosts: this.hosts }) : undefined;
       if (host) this.hosted.set(host.hostedId, host);
       entry = { name, active: false, pipe, pipeIno, pipeReopened, main: undefined, log: undefined, host, logQueued: false };
       this.entries.set(key, entry);
@@ -201,7 +211,7 @@ export class Scanner {
       this.logGate.admit((release) => {
         e.logQueued = false;
         if (!e.pipe || e.log || this.entries.get(key) !== e) return release();
-        e.log = this.supervise(`${path}/log`, 'log', `${name}/log`, [e.pipe[0], 1, 2], e.pipeIno, () => (e.log = undefined), e.host);
+        e.log = this.supervise(`${path}/log`, 'log', `${name}/log`, [e.pipe[0], 1, 2], e.pipeIno, () => (e.log = undefined), e.host, true);
         release();
       });
     }
@@ -215,6 +225,7 @@ export class Scanner {
     pipeIno: bigint,
     onExit: () => void,
     childHooks?: ChildHooks,
+    captureStderr = false,
   ): Supervisor | undefined {
     if (SUPERVISOR_FDS > this.room()) {
       this.opts.stderr(`svscan: warning: unable to start ${title}: descriptor limit ${this.budget.limit} reached\n`);
@@ -231,6 +242,7 @@ export class Scanner {
         sigq12: this.opts.sigq12,
         stderr: this.opts.stderr,
         childHooks,
+        captureStderr,
       });
       this.held += SUPERVISOR_FDS;
       void sup.exited.then(() => {

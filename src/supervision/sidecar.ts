@@ -6,9 +6,11 @@ import { bootId, processStartTime } from '../posix/index.js';
  * child of its predecessor, beside the 18-byte `status` (which stays exactly
  * 0.76's). Text, one `key value` a line: `pid`, `start` (field 22 of
  * /proc/PID/stat), `pipe` (inode of the log pipe on the child's fd 1, or fd 0
- * for a logger; 0 when none), `boot` (/proc/sys/kernel/random/boot_id when
- * written). Written with the child's start, to `child.new` then renamed. A
- * record of another boot (or without one) is no record: start times count
+ * for a logger; 0 when none), `run` (`fast` when supervise started the
+ * program of a plain exec script itself, `script` when `./run` ran through
+ * its shell; see docs/fast-path.md), `boot` (/proc/sys/kernel/random/boot_id
+ * when written). Written with the child's start, to `child.new` then renamed.
+ * A record of another boot (or without one) is no record: start times count
  * from the boot, and pids repeat from one boot to the next. C supervise
  * neither reads nor writes it.
  */
@@ -19,12 +21,14 @@ export interface ChildRecord {
   start: bigint;
   /** Inode of the log pipe the child was given; 0n when none. */
   pipe: bigint;
+  /** How the child was started: `fast` or `script` (absent in records of older versions). */
+  run?: 'fast' | 'script';
   /** The boot it was written in (default: this one). */
   boot?: string;
 }
 
 export function packChildRecord(r: ChildRecord): string {
-  return `pid ${r.pid}\nstart ${r.start}\npipe ${r.pipe}\nboot ${r.boot ?? bootId()}\n`;
+  return `pid ${r.pid}\nstart ${r.start}\npipe ${r.pipe}\n${r.run ? `run ${r.run}\n` : ''}boot ${r.boot ?? bootId()}\n`;
 }
 
 export function unpackChildRecord(text: string): ChildRecord | undefined {
@@ -36,7 +40,14 @@ export function unpackChildRecord(text: string): ChildRecord | undefined {
   const pid = Number(kv.get('pid'));
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   try {
-    return { pid, start: BigInt(kv.get('start') ?? 'x'), pipe: BigInt(kv.get('pipe') ?? '0'), boot: kv.get('boot') ?? '' };
+    const run = kv.get('run');
+    return {
+      pid,
+      start: BigInt(kv.get('start') ?? 'x'),
+      pipe: BigInt(kv.get('pipe') ?? '0'),
+      boot: kv.get('boot') ?? '',
+      ...(run === 'fast' || run === 'script' ? { run } : {}),
+    };
   } catch {
     return undefined;
   }

@@ -3,10 +3,15 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { mkfifo, processStartTime, signalProcess, tryLockExclusive } from '../posix/index.js';
 import { errcode, errstr } from './errstr.js';
+import { planRun } from './fastpath.js';
+import { startPlan } from './faststart.js';
+import { emptyHistory, noteExit, noteStart, readHistory, writeHistory, type History } from './history.js';
 import { commandOf, TABLE, type Action } from './machine.js';
 import { readChildRecord, writeChildRecord } from './sidecar.js';
+import { notificationFd, ReadinessPipe } from './readiness.js';
 import { packStatus, unpackStatus, type Want } from './status.js';
 import { tai64nNow, type Tai64n } from './tai64n.js';
+import { reopenStderrPipe, StderrTee } from './warnings.js';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK, O_APPEND, O_CREAT, O_TRUNC, O_DIRECTORY } = fs.constants;
 
@@ -14,8 +19,16 @@ const { O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK, O_APPEND, O_CREAT, O_TRUNC, O_DI
 export const START_PAUSE_MS = 1000;
 /** How often a re-adopted `./run` (not our child: no SIGCHLD, no exit status) is looked for in /proc. */
 export const ADOPTED_POLL_MS = 1000;
-/** Descriptors a running supervisor holds: its service directory, `lock`, `control` (read-write), `ok`. */
+/**
+ * Descriptors a running supervisor holds: its service directory, `lock`,
+ * `control` (read-write), `ok`. While a child runs, a logger also holds the
+ * read end of its stderr pipe (STDERR_TEE_FDS), and a service that declares
+ * notification-fd the read end of its readiness pipe until it is ready
+ * (taken from svscan's reserve).
+ */
 export const SUPERVISOR_FDS = 4;
+/** The read end of a logger's stderr pipe (warnings.ts). */
+export const STDERR_TEE_FDS = 1;
 
 export interface SupervisorOptions {
   /** The service directory (absolute, or relative to the process's cwd). */
@@ -36,6 +49,8 @@ export interface SupervisorOptions {
   stderr(line: string): void;
   /** Told of every `./run` child: started, re-adopted, gone (svscan's hosted loggers use this). */
   childHooks?: ChildHooks;
+  /** Give `./run` a stderr that is passed on to stdio[2] and kept in `supervise/warnings` (for loggers). */
+  captureStderr?: boolean;
 }
 
 /** A program supervise runs instead of `./run` (a hosted logger's placeholder). */
@@ -99,6 +114,8 @@ export class Supervisor {
   private flagExit = false;
   private pid = 0;
   private child: ChildProcess | undefined;
+  /** How the current child was started: `fast` (supervise ran the chain itself) or `script` (`./run` by its shell). */
+  private how: 'fast' | 'script' = 'script';
   /** Start time of an adopted `./run` while it is watched through /proc. */
   private adoptedStart: bigint | undefined;
   private watch: NodeJS.Timeout | undefined;
@@ -111,6 +128,10 @@ export class Supervisor {
   private timer: NodeJS.Timeout | undefined;
   private finished = false;
   private resolveExited!: () => void;
+  /** `supervise/history` (history.ts), rewritten at every start, exit and readiness. */
+  private history: History = emptyHistory(Date.now());
+  private readiness: ReadinessPipe | undefined;
+  private tee: StderrTee | undefined;
 
   private constructor(opts: SupervisorOptions, dirFd: number, want: Want) {
     this.opts = opts;
@@ -158,6 +179,7 @@ export class Supervisor {
     }
     if (sup.adoptedStart !== undefined) {
       sup.watchAdopted();
+      sup.guarded('adopt stderr', () => sup.adoptStderr());
       sup.guarded('adopt', () => opts.childHooks?.adopted?.(sup.pid));
     } else if (sup.want === 'up') {
       sup.guarded('start', () => sup.apply(['start']));
@@ -216,6 +238,7 @@ export class Supervisor {
     this.control.on('data', (chunk: Buffer) => this.guarded('control', () => this.onControl(chunk)));
     this.control.on('error', () => {});
     this.announce();
+    this.saveHistory();
     this.fifo(`${dir}/ok`);
     try {
       this.fds.push(fs.openSync(`${dir}/ok`, O_RDONLY | O_NONBLOCK));
@@ -241,10 +264,21 @@ export class Supervisor {
     if (!prior || prior.pid !== rec.pid || processStartTime(rec.pid) !== rec.start) return;
     this.pid = rec.pid;
     this.adoptedStart = rec.start;
+    this.history = readHistory(dir) ?? this.history;
     this.state = 'up';
     this.want = prior.want;
     this.paused = prior.paused;
     this.when = prior.when;
+  }
+
+  /** A logger's run taken over keeps its stderr pipe read (warnings.ts). */
+  private adoptStderr(): void {
+    if (!this.opts.captureStderr) return;
+    const fd = reopenStderrPipe(this.pid);
+    if (fd === undefined) return;
+    this.tee = new StderrTee(`${this.base}/supervise`, this.opts.stdio[2], (err) => {
+      this.opts.stderr(`supervise: warning: unable to write ${this.label}/supervise/warnings: ${errstr(err)}\n`);
+    }, fd);
   }
 
   private watchAdopted(): void {
@@ -255,6 +289,7 @@ export class Supervisor {
     if (this.adoptedStart === undefined || processStartTime(this.pid) === this.adoptedStart) return;
     this.stopWatching();
     const pid = this.pid;
+    this.noteExit('unknown');
     this.guarded('exit hook', () => this.opts.childHooks?.exited(pid, null));
     this.exitPending = true;
     this.pump();
@@ -395,26 +430,45 @@ export class Supervisor {
     let child: ChildProcess | undefined;
     let failed: unknown;
     const hooks = this.opts.childHooks;
+    let readyFd = 0;
     try {
+      this.how = 'script';
       const instead = hooks?.prepare();
       const env = this.opts.env;
-      const stdio = this.opts.stdio;
-      child = instead
-        ? spawn(instead.file, instead.args, { cwd: this.base, env, stdio, argv0: instead.argv0, uid: instead.uid, gid: instead.gid })
-        : spawn('./run', [], { cwd: this.base, env, stdio });
+      const fds = this.childFds();
+      readyFd = fds.readyFd;
+      try {
+        if (instead) {
+          child = spawn(instead.file, instead.args, { cwd: this.base, env, stdio: fds.stdio, argv0: instead.argv0, uid: instead.uid, gid: instead.gid });
+        } else {
+          // The fast path passes descriptors 0-2 only: a readiness pipe needs ./run.
+          if (!hooks && fds.stdio.length === 3 && fds.stdio.every((fd) => typeof fd === 'number') && fastPathOn()) {
+            const planned = planRun(this.base, this.opts.env);
+            if ('plan' in planned) child = startPlan(planned.plan, this.base, fds.stdio as [number, number, number]);
+            if (child) this.how = 'fast';
+          }
+          child ??= spawn('./run', [], { cwd: this.base, env, stdio: fds.stdio });
+        }
+      } finally {
+        this.readiness?.closeWriteEnd();
+        this.tee?.closeWriteEnd();
+      }
     } catch (err) {
       failed = err;
     }
+    noteStart(this.history, Date.now(), child?.pid !== undefined ? readyFd : 0);
     if (child?.pid !== undefined) {
       const c = child;
       this.child = c;
       this.pid = c.pid!;
-      c.once('exit', (_code, signal) => this.guarded('exit', () => this.onChildExit(c, signal)));
+      c.once('exit', (code, signal) => this.guarded('exit', () => this.onChildExit(c, code, signal)));
       c.on('error', () => {});
       this.record();
+      this.saveHistory();
       this.guarded('start hook', () => hooks?.started(c));
     } else {
       this.pid = 0;
+      this.noteExit('code 111');
       if (child) child.on('error', () => {});
       const report = (err: unknown) => {
         this.opts.stderr(`supervise: fatal: unable to start ${this.label}/run: ${errstr(err)}\n`);
@@ -432,6 +486,67 @@ export class Supervisor {
     }, START_PAUSE_MS);
   }
 
+  /**
+   * The descriptors of the next `./run`: fds 0-2 (fd 2 the stderr tee for a
+   * logger), the hooks' extra descriptors from fd 3 on, then the write end
+   * of the readiness pipe on the notification-fd the service declares.
+   * Every descriptor the child gets beyond 0-2 is added here, and only here.
+   */
+  private childFds(): { stdio: (number | 'ignore')[]; readyFd: number } {
+    this.closePipes();
+    const stdio: (number | 'ignore')[] = [...this.opts.stdio];
+    if (this.opts.captureStderr) {
+      const superviseDir = `${this.base}/supervise`;
+      this.tee = new StderrTee(superviseDir, this.opts.stdio[2], (err) => {
+        this.opts.stderr(`supervise: warning: unable to write ${this.label}/supervise/warnings: ${errstr(err)}\n`);
+      });
+      stdio[2] = this.tee.writeFd;
+    }
+    const declared = notificationFd(this.base);
+    if (declared.warning) this.opts.stderr(`supervise: warning: ${this.opts.title ?? this.label}: ${declared.warning}\n`);
+    let readyFd = declared.fd;
+    if (readyFd !== 0 && readyFd < stdio.length) {
+      this.opts.stderr(`supervise: warning: ${this.opts.title ?? this.label}: notification-fd ${readyFd} is already in use; readiness is not watched\n`);
+      readyFd = 0;
+    }
+    if (readyFd !== 0) {
+      const pipe = new ReadinessPipe(() => this.guarded('ready', () => this.onReady(pipe)));
+      this.readiness = pipe;
+      while (stdio.length < readyFd) stdio.push('ignore');
+      stdio.push(pipe.writeFd);
+    }
+    return { stdio, readyFd };
+  }
+
+  private onReady(pipe: ReadinessPipe): void {
+    if (pipe !== this.readiness || this.finished) return;
+    this.readiness = undefined;
+    this.history.ready = Date.now();
+    this.saveHistory();
+  }
+
+  /** The readiness pipe of the run that ended; the stderr tee ends by itself when every writer is gone. */
+  private closePipes(): void {
+    this.readiness?.close();
+    this.readiness = undefined;
+    this.tee = undefined;
+  }
+
+  private noteExit(exit: string): void {
+    this.closePipes();
+    noteExit(this.history, Date.now(), exit);
+    this.saveHistory();
+  }
+
+  /** Rewrites `supervise/history`; a failure costs only the history, so it is a warning. */
+  private saveHistory(): void {
+    try {
+      writeHistory(`${this.base}/supervise`, this.history);
+    } catch (err) {
+      this.opts.stderr(`supervise: warning: unable to write ${this.label}/supervise/history: ${errstr(err)}\n`);
+    }
+  }
+
   /** Writes `supervise/child` for a successor; a failure costs only the adoption, so it is a warning. */
   private record(): void {
     try {
@@ -439,14 +554,16 @@ export class Supervisor {
         pid: this.pid,
         start: processStartTime(this.pid) ?? 0n,
         pipe: this.opts.pipeIno ?? 0n,
+        run: this.how,
       });
     } catch (err) {
       this.opts.stderr(`supervise: warning: unable to write ${this.label}/supervise/child: ${errstr(err)}\n`);
     }
   }
 
-  private onChildExit(c: ChildProcess, signal: NodeJS.Signals | null): void {
+  private onChildExit(c: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (c !== this.child || this.finished) return;
+    this.noteExit(signal ? `signal ${signal.replace(/^SIG/, '')}` : `code ${code ?? 0}`);
     this.guarded('exit hook', () => this.opts.childHooks?.exited(c.pid!, signal));
     this.exitPending = true;
     this.pump();
@@ -486,6 +603,8 @@ export class Supervisor {
     this.announce();
     this.finished = true;
     this.stopWatching();
+    this.readiness?.close();
+    this.readiness = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.control?.destroy();
     this.closeFds();
@@ -501,4 +620,13 @@ export class Supervisor {
       }
     }
   }
+}
+
+/**
+ * The fast path (fastpath.ts) is on unless svscan's environment has
+ * DJBPKG_TEST_FASTPATH=off: a switch for the differential tests, which run
+ * the same scripts both ways.
+ */
+function fastPathOn(): boolean {
+  return process.env.DJBPKG_TEST_FASTPATH !== 'off';
 }

@@ -90,7 +90,7 @@ describe('djbpkg boot / boot --stop', { timeout: 60_000 }, () => {
   });
 
   it('stop-non-root-eacces: a user who may not stop it fails at once with EACCES, exit 111', async (ctx) => {
-    if (process.getuid?.() !== 0) ctx.skip();
+    if (process.getuid?.() !== 0) ctx.skip('needs root to run djbpkg as another user (nobody)');
     const root = await bootableRoot();
     chmodSync(root.dir, 0o755);
     const first = startSvscan(root);

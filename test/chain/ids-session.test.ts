@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getpwnam } from '../../src/posix/index.js';
 import { tempDir } from '../support/tmp.js';
 import { ENV, lineIn, ours, runTo, start, track, waitFor } from './helpers.js';
+import { itNeeds } from '../support/needs.js';
 
 const isRoot = process.getuid?.() === 0;
 const USER = `djbchain${process.pid}`;
@@ -42,7 +43,7 @@ describe('setuidgid / envuidgid', () => {
     expect([r.stderr, r.code]).toEqual(['setuidgid: fatal: unknown account djbpkg-no-such-user\n', 111]);
   });
 
-  it.skipIf(isRoot)('setuidgid as non-root: unable to setgid: permission denied', async () => {
+  itNeeds(!isRoot, 'runs only when not root')('setuidgid as non-root: unable to setgid: permission denied', async () => {
     const r = await runTo([...ours('setuidgid'), 'root', 'true']);
     expect([r.stderr, r.code]).toEqual(['setuidgid: fatal: unable to setgid: permission denied\n', 111]);
   });

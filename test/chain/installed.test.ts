@@ -6,6 +6,7 @@ import { useInstalledRuntime } from '../support/installed.js';
 import { run, type RunResult } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
 import { track, waitFor } from './helpers.js';
+import { itNeeds } from '../support/needs.js';
 
 /**
  * The chain-loaders as installed (ROOT/command wrappers over the package's
@@ -47,7 +48,7 @@ function nodeStartCounter(dir: string): { env: Record<string, string>; starts: (
 const IDIOMS = [['-m', '3000000'], ['-d', '300000'], ['-d', '3000000'], ['-m', '100000000'], ['-a', '50000000'], ['-o', '250'], ['-p', '1']];
 
 describe('installed chain-loaders', { timeout: 180_000 }, () => {
-  it.skipIf(!HAVE_C)('softlimit idioms before /bin/echo and before setuidgid: same output and exit code as C, limits reach the program', async () => {
+  itNeeds(HAVE_C, 'needs Debian daemontools in /usr/bin')('softlimit idioms before /bin/echo and before setuidgid: same output and exit code as C, limits reach the program', async () => {
     for (const opt of IDIOMS) {
       const [a, b] = await both(['softlimit', ...opt, '/bin/echo', 'ok']);
       expect([opt, view(a)]).toEqual([opt, view(b)]);
@@ -59,7 +60,7 @@ describe('installed chain-loaders', { timeout: 180_000 }, () => {
     }
   });
 
-  it.skipIf(!HAVE_C || !root)('softlimit -p before setuidgid: exec refused exactly when C\'s is (the account\'s other processes counted)', async () => {
+  itNeeds(HAVE_C && root, 'needs Debian daemontools in /usr/bin and root')('softlimit -p before setuidgid: exec refused exactly when C\'s is (the account\'s other processes counted)', async () => {
     const account = 'games';
     for (const others of [0, 2, 3]) {
       const sleepers: ReturnType<typeof spawn>[] = [];
@@ -77,7 +78,7 @@ describe('installed chain-loaders', { timeout: 180_000 }, () => {
     }
   });
 
-  it.skipIf(!HAVE_C)('a chain runs in one process and one Node start, with C\'s result', async () => {
+  itNeeds(HAVE_C, 'needs Debian daemontools in /usr/bin')('a chain runs in one process and one Node start, with C\'s result', async () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'E'));
     writeFileSync(path.join(dir, 'E', 'GREETING'), 'hello\n');
@@ -100,7 +101,7 @@ describe('installed chain-loaders', { timeout: 180_000 }, () => {
     expect(Number(readFileSync(pidFile, 'utf8'))).toBe(child.pid);
   });
 
-  it.skipIf(!HAVE_C)('messages and exit codes of a link run in process are the C program\'s', async () => {
+  itNeeds(HAVE_C, 'needs Debian daemontools in /usr/bin')('messages and exit codes of a link run in process are the C program\'s', async () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'E'));
     writeFileSync(path.join(dir, 'E', 'A'), 'a\n');
@@ -128,7 +129,7 @@ describe('installed chain-loaders', { timeout: 180_000 }, () => {
     }
   });
 
-  it.skipIf(!HAVE_C)('getopt as 0.76: any word starting with -- ends the options', async () => {
+  itNeeds(HAVE_C, 'needs Debian daemontools in /usr/bin')('getopt as 0.76: any word starting with -- ends the options', async () => {
     const cases: string[][] = [
       ['svc', '--help', '/nonexistent'],
       ['svc', '-:', '/nonexistent'],
@@ -145,7 +146,7 @@ describe('installed chain-loaders', { timeout: 180_000 }, () => {
     }
   });
 
-  it.skipIf(!HAVE_C)('a chain ending in multilog runs multilog in the same process, not under the memory limit', async () => {
+  itNeeds(HAVE_C, 'needs Debian daemontools in /usr/bin')('a chain ending in multilog runs multilog in the same process, not under the memory limit', async () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'E'));
     writeFileSync(path.join(dir, 'E', 'X'), 'x\n');
@@ -173,7 +174,7 @@ describe('installed chain-loaders', { timeout: 180_000 }, () => {
     expect(view(a)).toEqual(view(b));
   });
 
-  it.skipIf(!HAVE_C || !existsSync('/usr/bin/fghack'))('fghack in a chain: its child gets the lock, the pipe copies and the limits as C\'s, Node never under them', async () => {
+  itNeeds(HAVE_C && existsSync('/usr/bin/fghack'), 'needs Debian daemontools in /usr/bin, fghack included')('fghack in a chain: its child gets the lock, the pipe copies and the limits as C\'s, Node never under them', async () => {
     const dir = tempDir();
     const count = nodeStartCounter(dir);
     // ls into a file: no pipeline, so the shell holds no pipe of its own while ls looks.

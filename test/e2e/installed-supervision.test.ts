@@ -5,6 +5,7 @@ import { useInstalledRuntime } from '../support/installed.js';
 import { alive, pollUntil, startProcess } from '../support/procs.js';
 import { run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
+import { itNeeds } from '../support/needs.js';
 
 /**
  * The supervision programs as installed (ROOT/command wrappers), driving a
@@ -58,7 +59,7 @@ describe('installed supervise, svc, svstat, svok with a chain-loaded service', {
     expect(exited.code).toBe(0);
   });
 
-  it.skipIf(!root || !existsSync('/bin/sleep'))('a log/run chain `envdir ./env setuidgid nobody softlimit -m 50000000 multilog t ./main` hands over to svscan in one Node start', async () => {
+  itNeeds(root && existsSync('/bin/sleep'), 'needs root (setuidgid nobody) and /bin/sleep')('a log/run chain `envdir ./env setuidgid nobody softlimit -m 50000000 multilog t ./main` hands over to svscan in one Node start', async () => {
     const base = tempDir();
     chmodSync(base, 0o755);
     const services = path.join(base, 'service');

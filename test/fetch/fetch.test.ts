@@ -65,7 +65,7 @@ describe('fetchDistfile', () => {
     expect(srv.count()).toBe(1);
   });
 
-  it('deletes a bad cached copy, says so, and fetches it again', async () => {
+  it('moves a bad cached copy aside (never deletes it), says so, and fetches it again', async () => {
     const srv = await startServer();
     const f = await fixture((n) => [`${srv.url}/${n}`]);
     srv.route('/demo-1.0.tar.gz', { kind: 'file', body: f.tb.bytes });
@@ -75,7 +75,8 @@ describe('fetchDistfile', () => {
     const r = await fetchDistfile(f.recipe, f.opts);
     expect(r.source).toBe(`${srv.url}/demo-1.0.tar.gz`);
     expect(readFileSync(cached).equals(f.tb.bytes)).toBe(true);
-    expect(f.log.some((l) => l.includes('does not match the recipe') && l.includes('MD5'))).toBe(true);
+    expect(f.log.some((l) => l.includes('does not match the recipe') && l.includes('MD5') && l.includes(`moved it aside to ${cached}.rejected`))).toBe(true);
+    expect(readFileSync(`${cached}.rejected`).subarray(100, 108).toString()).toBe('tampered');
     expect(srv.count()).toBe(2);
   });
 

@@ -98,7 +98,7 @@ function ok(r: RunResult): Record<string, unknown> {
 }
 
 describe('djbpkg install', { timeout: 60_000 }, () => {
-  it('lays out an inittab root as CONTRACT.md says, and a second run changes nothing', async () => {
+  it('lays out an inittab root as docs/installing.md says, and a second run changes nothing', async () => {
     const f = await fixture(undefined, (root) => {
       mkdirSync(path.join(root, 'etc'));
       writeFileSync(path.join(root, 'etc/inittab'), 'id:2:initdefault:\n');

@@ -111,7 +111,7 @@ describe('djbpkg doctor', { timeout: 60_000 }, () => {
     const d = await doctor(f);
     expect(failing(d.checks)).toEqual(['boot-line']);
     expect(d.checks[0]!.detail).toBe(`${f.root}/package is a directory with mode 1755 (through a symlink)`);
-    expect(d.checks.find((c) => c.check === 'boot-line')!.fix).toContain('djbpkg install daemontools again');
+    expect(d.checks.find((c) => c.check === 'boot-line')!.fix).toContain(`djbpkg install daemontools --root ${f.root} --recipes ${f.recipes} again`);
   });
 
   it('on an empty root says what is missing without failing on absent files', async () => {

@@ -6,7 +6,7 @@ import { run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
 import { MULTILOG } from './helpers.js';
 
-// The matchtest cases of 0.76's rts.tests, answered by the rule of spec §10.2
+// The matchtest cases of 0.76's rts.tests, answered by 0.76's pattern rule (man/multilog.8)
 // (`*c` skips to the first c, then c must match there; no backtracking).
 const CASES: [string, string, boolean][] = [
   ['one', 'one', true],

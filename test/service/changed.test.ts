@@ -14,7 +14,7 @@ describe('"changed" in --json', { timeout: 180_000 }, () => {
     const root = path.join(tempDir('djbpkg-changed-'), 'root');
     const j = async (...args: string[]) => parse<{ changed: boolean; pid?: number; readproctitlePid?: number }>(await djbpkg(['--root', root, '--json', ...args]));
     const src = ['--recipes', dist.recipes, '--mirror', dist.server.url];
-    // fetch's JSON is fixed by CONTRACT.md: "source" is "cache" exactly when nothing was downloaded.
+    // fetch's JSON fields are fixed (docs/fetching.md): "source" is "cache" exactly when nothing was downloaded.
     expect((await j('fetch', 'daemontools', ...src)) as unknown).toMatchObject({ source: `${dist.server.url}/daemontools-0.76.tar.gz` });
     expect((await j('fetch', 'daemontools', ...src)) as unknown).toMatchObject({ source: 'cache' });
     expect((await j('init')).changed).toBe(true);

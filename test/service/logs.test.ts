@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { Root } from '../../src/core/root.js';
 import { followLog, logDirOf, tailLog } from '../../src/service/index.js';
 import { formatTai64n, tai64nFromUnix } from '../../src/supervision/tai64n.js';
-import { pollUntil } from '../support/procs.js';
-import { djbpkg } from '../support/run.js';
+import { pollUntil, startProcess } from '../support/procs.js';
+import { DIST_BIN, djbpkg } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
 import { ok } from './support.js';
 
@@ -82,5 +82,39 @@ describe('service logs', { timeout: 60_000 }, () => {
     const none = await djbpkg(['--root', root, 'service', 'logs', 'nosuch']);
     expect(none.code).toBe(100);
     expect(none.stderr).toMatch(/^djbpkg: fatal: service nosuch has no log directory \(\S*\/var\/multilog\/nosuch\)\n/);
+  });
+
+  it('logs-follow-10s: service logs -f polls for 10 seconds with nothing on stderr (no MaxListenersExceededWarning)', async () => {
+    const root = tempDir('djbpkg-logs-root-');
+    ok(await djbpkg(['--root', root, 'service', 'add', 'x', '--', 'true']));
+    const current = path.join(root, 'var/multilog/x/current');
+    writeFileSync(current, logLines(1, 1));
+    const started = Date.now();
+    const f = startProcess(process.execPath, [path.join(DIST_BIN, 'djbpkg.js'), '--root', root, 'service', 'logs', 'x', '-f']);
+    await pollUntil('the last line first', () => f.stdout().includes('line 1'), { timeoutMs: 20_000 });
+    let n = 2;
+    // New lines keep coming while it follows, so the poll loop is shown to be alive throughout.
+    while (Date.now() - started < 10_000) {
+      appendFileSync(current, logLines(n, n));
+      const want = `line ${n}`;
+      await pollUntil(want, () => f.stdout().includes(want), { timeoutMs: 20_000 });
+      n++;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    process.kill(f.pid, 'SIGTERM');
+    const end = await f.exited;
+    expect(end.code).toBe(0);
+    expect(f.stderr()).toBe('');
+  });
+
+  it('logs-n-word: -n that is not a whole number says so in one line (never NaN)', async () => {
+    const root = tempDir('djbpkg-logs-root-');
+    ok(await djbpkg(['--root', root, 'service', 'add', 'x', '--', 'true']));
+    for (const [v, shown] of [['ten', 'ten'], ['1.5', '1.5'], ['-3', '-3']]) {
+      const r = await djbpkg(['--root', root, 'service', 'logs', 'x', '-n', v!]);
+      expect(r.code, r.stderr).toBe(100);
+      expect(r.stderr.split('\n')[0]).toBe(`djbpkg: fatal: bad -n ${shown}: want a whole number of lines (0 or more)`);
+      expect(r.stderr).not.toContain('NaN');
+    }
   });
 });

@@ -6,7 +6,7 @@ import { tempDir } from '../support/tmp.js';
 import { ok, parse, useDistribution } from './support.js';
 
 /**
- * Installing djbpkg itself as the README says: `npm pack` the checkout,
+ * Installing djbpkg itself as docs/installing-djbpkg.md says: `npm pack` the checkout,
  * `npm install -g` the tarball into a prefix (dependencies from npm's cache
  * when it has them), then use that djbpkg, and nothing of the checkout, to
  * install daemontools from a loopback mirror.

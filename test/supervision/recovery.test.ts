@@ -159,7 +159,7 @@ describe('svscan survives its own death', { timeout: 180_000 }, () => {
     const second = startProcess(command('svscan'), [service], { env: FAST });
     await afterRestart(command('svc'), service, before);
     expect(second.stderr()).toMatch(/^svscan: info: descriptor limit \d+ leaves room for \d+ services, or \d+ with a logger\n$/);
-    expect(readdirSync(path.join(service, 'a/supervise')).sort()).toEqual(['child', 'control', 'lock', 'ok', 'status']);
+    expect(readdirSync(path.join(service, 'a/supervise')).sort()).toEqual(['child', 'control', 'history', 'lock', 'ok', 'status']);
   });
 
   it.skipIf(!hasC)(needsC('svscan started again by svscanboot (which svc -dx every service first) adopts the same way'), async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { packStatus, STATUS_BYTES, unpackStatus, type Status } from '../../src/supervision/status.js';
 
-/** Dumps observed from C supervise 0.76 (spec §3.1). */
+/** Dumps observed from C supervise 0.76: the 18-byte supervise/status (TAI64N stamp, pid, paused, want; see src/supervision/status.ts). */
 const OBSERVED: { name: string; hex: string; status: Status }[] = [
   {
     name: 'up',

@@ -109,7 +109,8 @@ describe('supervise', () => {
     expect(readStatus(dir)!.want).toBe('up');
     await ours('svc', ['-x', 's'], { cwd: base });
     await pollUntil('x flag announced', () => readStatus(dir) !== undefined);
-    expect(procState(again)).toBeDefined();
+    // The child still runs: alive, and not a zombie (Z) or dead (X) in /proc/PID/stat.
+    expect(procState(again)).toMatch(/^[RSD]$/);
     await ours('svc', ['-t', 's'], { cwd: base });
     expect(await sup.exited).toEqual({ code: 0, signal: null });
     expect(readStatus(dir)!.pid).toBe(0);

@@ -47,6 +47,13 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
 }
 
 /** Runs the built `djbpkg` with the given arguments. */
+/**
+ * The node that runs djbpkg in tests: DJBPKG_TEST_NODE when set (CI runs the
+ * installed-runtime tests under each supported Node this way: an install
+ * records that node in the command wrappers), else the one running vitest.
+ */
+export const TEST_NODE = process.env.DJBPKG_TEST_NODE || process.execPath;
+
 export function djbpkg(args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  return run(process.execPath, [DIST_BIN + 'djbpkg.js', ...args], opts);
+  return run(TEST_NODE, [DIST_BIN + 'djbpkg.js', ...args], opts);
 }

@@ -129,7 +129,7 @@ describe('a real full disk', () => {
   });
 
   it('enospc-tmpfs: an install on a nearly full tmpfs fails with ENOSPC, exit 111, and leaves the root as it was', async (ctx) => {
-    if (process.getuid?.() !== 0) ctx.skip();
+    if (process.getuid?.() !== 0) ctx.skip('needs root to mount a tmpfs');
     const mnt = path.join(tempDir('djbpkg-enospc-'), 'root');
     mkdirSync(mnt);
     expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=400k', 'tmpfs', mnt]).status).toBe(0);
@@ -148,7 +148,7 @@ describe('a real full disk', () => {
   });
 
   it('enospc-upgrade: a tree-swapping reinstall with 300 KB free fails with ENOSPC, exit 111; the installed tree stays and verifies', async (ctx) => {
-    if (process.getuid?.() !== 0) ctx.skip();
+    if (process.getuid?.() !== 0) ctx.skip('needs root to mount a tmpfs');
     const mnt = path.join(tempDir('djbpkg-enospc-'), 'root');
     mkdirSync(mnt);
     expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mnt]).status).toBe(0);

@@ -175,7 +175,7 @@ describe('modes, errors and messages', () => {
   });
 
   it('read-only-root: EROFS exits 111 naming the cause and the host path', async (ctx) => {
-    if (process.getuid?.() !== 0) ctx.skip();
+    if (process.getuid?.() !== 0) ctx.skip('needs root to mount a read-only tmpfs');
     const f = await manageFixture();
     const mnt = path.join(tempDir(), 'ro');
     mkdirSync(mnt);
@@ -189,14 +189,16 @@ describe('modes, errors and messages', () => {
     expect(r.stderr).toMatch(new RegExp(`^djbpkg: fatal: .*${mnt}/[^ ]*: EROFS$`, 'm'));
   });
 
-  it('offline-corrupt-cache: says the bad copy was removed and how to get it back', async () => {
+  it('offline-corrupt-cache: says the bad copy was moved aside (not deleted) and how to get a good one', async () => {
     const f = await manageFixture();
     expect((await f.run(['fetch', 'daemontools'])).code).toBe(0);
     const cached = path.join(f.root, 'usr/local/djb/dist/daemontools-0.76.tar.gz');
     writeFileSync(cached, 'corrupt');
     const r = await f.run(['install', 'daemontools', '--offline']);
     expect(r.code).toBe(100);
-    expect(r.stderr).toContain(`djbpkg: fatal: the cached ${cached} did not match the recipe (size, MD5, SHA-256) and was removed; --offline forbids fetching it again`);
+    expect(r.stderr).toMatch(/^djbpkg: fatal: the cached \S+ does not match the recipe \(size: recipe \d+, file 7; MD5: recipe [0-9a-f]{32}, file [0-9a-f]{32}; SHA-256: recipe [0-9a-f]{64}, file [0-9a-f]{64}\); moved it aside to \S+\.rejected; --offline forbids fetching it again$/m);
+    expect(r.stderr).toContain(`moved it aside to ${cached}.rejected;`);
+    expect(readFileSync(`${cached}.rejected`, 'utf8')).toBe('corrupt');
     expect(r.stderr).toContain('djbpkg: hint: run the same command without --offline to download it again');
   });
 
@@ -208,7 +210,7 @@ describe('modes, errors and messages', () => {
     const r = await djbpkg(['install', 'daemontools', '--root', spaced, '--recipes', f.recipes, '--mirror', f.mirror]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`added svscanboot line in ${spaced}/etc/inittab`);
-    expect(r.stderr).toContain(`start it with djbpkg boot --root '${spaced}'`);
+    expect(r.stderr).toContain(`start it with: djbpkg boot --root '${spaced}'`);
     expect(r.stdout).toContain(`in ${spaced}/package/admin/daemontools-0.76`);
     expect(readlinkSync(path.join(spaced, 'command/svok'))).toBe('../package/admin/daemontools/command/svok');
   });
