@@ -82,7 +82,7 @@ export class Scanner {
 
   constructor(opts: ScannerOptions) {
     this.opts = opts;
-    this.hosts = new LogHosts({ env: opts.env, stderr: opts.stderr, failed: (id) => this.hosted.get(id)?.kill() });
+    this.hosts = new LogHosts({ env: opts.env, stderr: opts.stderr, failed: (id) => this.hosted.get(id)?.kill(), say: (id, text) => this.hosted.get(id)?.say(text) });
     const limit = opts.fdLimit ?? nofileLimit();
     const base = openFdCount();
     const room = Math.max(0, limit - base - RESERVE_FDS);

@@ -80,12 +80,16 @@ export async function runHost(io: ProgramIo): Promise<number> {
   // Signals are svscan's business: the placeholder gets them, svscan tells the host.
   for (const sig of ['SIGTERM', 'SIGALRM', 'SIGHUP', 'SIGINT', 'SIGPIPE'] as const) process.on(sig, () => {});
   const socket = new net.Socket({ fd: HOST_FD, readable: true, writable: true });
-  const rt = new Runtime(io.stderr, Runtime.pauseFromEnv(io.env));
+  const pauseMs = Runtime.pauseFromEnv(io.env);
   const readBuf = Buffer.alloc(READ_SIZE);
   const loggers = new Map<number, HostedLogger>();
   const get = (id: number) => {
     let l = loggers.get(id);
-    if (!l) loggers.set(id, (l = new HostedLogger(id, rt, readBuf, io.stderr, () => send(socket, { op: 'failed', id }))));
+    if (!l) {
+      // A logger's messages go through svscan, which prints them and keeps them with that log service (warnings.ts).
+      const say = (text: string) => send(socket, { op: 'say', id, text });
+      loggers.set(id, (l = new HostedLogger(id, new Runtime(say, pauseMs), readBuf, say, () => send(socket, { op: 'failed', id }))));
+    }
     return l;
   };
   const done = new Promise<void>((resolve) => {
