@@ -237,6 +237,26 @@ describe('loggers hosted by svscan', { timeout: 420_000 }, () => {
     expect(svscan.stderr().replace(/^svscan: info: descriptor limit .*\n/, '')).toBe('');
   });
 
+  it('svc -p stops the logging (the service blocks once the pipe is full, as with C), svc -c resumes it; nothing lost', async () => {
+    const root = await installedRoot();
+    const s = loggedService(root, 'pause', 't ./main');
+    startSvscan(root);
+    const pid = await upPid(root, s.log);
+    await pollUntil('a placeholder', () => alive(pid) && isPlaceholder(pid), { timeoutMs: 30_000 });
+    await pollUntil('lines in current', () => logLines(s.main).length > 5);
+    await cmd(root, 'svc', ['-p', s.log]);
+    await pollUntil('the placeholder stopped', () => /^State:\s+T/m.test(readFileSync(`/proc/${pid}/status`, 'latin1')));
+    // Lines in flight when -p arrived may still land; then nothing for as long as the logger is paused.
+    await new Promise((r) => setTimeout(r, 500));
+    const held = logLines(s.main).length;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(logLines(s.main).length).toBe(held);
+    await cmd(root, 'svc', ['-c', s.log]);
+    await pollUntil('logging again', () => logLines(s.main).length > held + 20, { timeoutMs: 30_000 });
+    const { last, numbers } = await stopCounter(root, s);
+    expectEachOnce(numbers, last);
+  });
+
   it('the log host killed with -9 three times while three services write: restarted at once, every line once', async () => {
     const root = await installedRoot();
     const svcs = ['a', 'b', 'c'].map((n) => loggedService(root, n, 't ./main'));
@@ -282,9 +302,17 @@ describe('loggers hosted by svscan', { timeout: 420_000 }, () => {
     await pollUntil('the logger resumed', () => logLines(s.main).length > before + 50, { timeoutMs: 30_000 });
     expect(await upPid(root, s.log)).toBe(pid);
     expect(await upPid(root, s.dir)).toBe(service);
-    // A restart after the adoption hands over again.
+    // svc -a on the adopted placeholder (not svscan's child: no exit status) still rotates: svscan knows what it sent.
+    const archives = () => readdirSync(s.main).filter((f) => /^@[0-9a-f]{24}\.s$/.test(f)).length;
+    const archivedBefore = archives();
+    await cmd(root, 'svc', ['-a', s.log]);
+    await pollUntil('an archive after svc -a', () => archives() > archivedBefore, { timeoutMs: 30_000 });
+    const rotated = await upPid(root, s.log, pid);
+    await pollUntil('a placeholder after the rotation', () => alive(rotated) && isPlaceholder(rotated), { timeoutMs: 30_000 });
+    // A restart after the adoption hosts again.
+    await new Promise((r) => setTimeout(r, 1100));
     await cmd(root, 'svc', ['-t', s.log]);
-    const next = await upPid(root, s.log, pid);
+    const next = await upPid(root, s.log, rotated);
     await pollUntil('a new placeholder', () => alive(next) && isPlaceholder(next), { timeoutMs: 30_000 });
     const { last, numbers } = await stopCounter(root, s);
     expectEachOnce(numbers, last);

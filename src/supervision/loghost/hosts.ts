@@ -139,7 +139,8 @@ class LogHost {
     if (this.user.account !== undefined) env[HOST_USER_ENV] = this.user.account;
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [this.user.bundle], { env, stdio: ['ignore', 'ignore', 2, 'pipe'], argv0: 'multilog' });
+      // svscan's own V8 flags (svscanboot gives it a small young generation and no JIT): the host is as lean.
+      child = spawn(process.execPath, [...process.execArgv, this.user.bundle], { env, stdio: ['ignore', 'ignore', 2, 'pipe'], argv0: 'multilog' });
     } catch (err) {
       this.opts.stderr(`svscan: warning: unable to start log host: ${err instanceof Error ? err.message : String(err)}\n`);
       this.scheduleRestart();
