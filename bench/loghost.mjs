@@ -6,6 +6,8 @@
 // its first line.
 //
 //   node bench/loghost.mjs 10 50 200 1000
+//   BENCH_LOG_USERS=3 node bench/loghost.mjs 10 50 200 1000   (loggers as nobody, daemon, bin in turn:
+//                                                               three log hosts for ours)
 //
 // Footprint: every resident page of the tree's processes (svscan,
 // supervise, multilog, placeholders; services left out) counted once, by
@@ -21,8 +23,9 @@ import { buildTs } from '../dist/install/build.js';
 const RUNTIME = fileURLToPath(new URL('../dist/runtime/', import.meta.url));
 const COMMANDS = ['svscan', 'supervise', 'svc', 'svstat', 'multilog', 'setuidgid'];
 const SVSCAN_NODE_FLAGS = ['--max-semi-space-size=1', '--jitless', '--no-expose-wasm'];
-const NOBODY = 65534;
 const PAGE = 4096;
+/** Log users, taken in turn by the services (BENCH_LOG_USERS of them). */
+const USERS = [['nobody', 65534], ['daemon', 1], ['bin', 2]].slice(0, Math.max(1, Math.min(3, Number(process.env.BENCH_LOG_USERS ?? 1))));
 
 /** Our commands installed as `djbpkg install` lays them out (wrappers in PKG/command, bundles in PKG/runtime). */
 async function setup(n, ours) {
@@ -38,9 +41,10 @@ async function setup(n, ours) {
   for (let i = 0; i < n; i++) {
     const d = path.join(svc, `s${i}`);
     mkdirSync(path.join(d, 'log', 'main'), { recursive: true });
-    chownSync(path.join(d, 'log', 'main'), NOBODY, NOBODY);
+    const [user, uid] = USERS[i % USERS.length];
+    chownSync(path.join(d, 'log', 'main'), uid, uid);
     writeFileSync(path.join(d, 'run'), '#!/bin/sh\necho up\nexec sleep 100000\n', { mode: 0o755 });
-    writeFileSync(path.join(d, 'log', 'run'), '#!/bin/sh\nexec setuidgid nobody multilog t ./main\n', { mode: 0o755 });
+    writeFileSync(path.join(d, 'log', 'run'), `#!/bin/sh\nexec setuidgid ${user} multilog t ./main\n`, { mode: 0o755 });
   }
   const env = { PATH: ours ? `${bin}:/usr/bin:/bin` : '/usr/bin:/bin', LANG: 'C' };
   return { base, svc, env, svscanJs: path.join(pkg, 'runtime/svscan.js') };

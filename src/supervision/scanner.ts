@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import { getrlimit, O_CLOEXEC, pipe2, RLIMIT, setNonblock } from '../posix/index.js';
 import { errcode, errstr } from './errstr.js';
-import { StartGate } from './loghost/gate.js';
 import { HOSTED_LOG_FDS, HostedLog } from './loghost/hosted.js';
 import { LogHosts } from './loghost/hosts.js';
 import { readChildRecord, stillRunning } from './sidecar.js';
@@ -46,8 +45,6 @@ interface Entry {
   log: Supervisor | undefined;
   /** The logger svscan hosts for this service (loghost/), when it has a log pipe. */
   host: HostedLog | undefined;
-  /** Waiting for a start-up slot for its log service. */
-  logQueued: boolean;
 }
 
 /** How many services fit in the descriptor limit, as svscan reports at start-up. */
@@ -73,7 +70,6 @@ export interface FdBudget {
 export class Scanner {
   private readonly opts: ScannerOptions;
   private readonly entries = new Map<string, Entry>();
-  private readonly logGate = new StartGate();
   private readonly hosted = new Map<number, HostedLog>();
   private readonly hosts: LogHosts;
   readonly budget: FdBudget;
@@ -82,7 +78,7 @@ export class Scanner {
 
   constructor(opts: ScannerOptions) {
     this.opts = opts;
-    this.hosts = new LogHosts({ env: opts.env, stderr: opts.stderr, failed: (id) => this.hosted.get(id)?.kill() });
+    this.hosts = new LogHosts({ env: opts.env, stderr: opts.stderr, failed: (id) => this.hosted.get(id)?.kill(), say: (id, text) => this.hosted.get(id)?.say(text) });
     const limit = opts.fdLimit ?? nofileLimit();
     const base = openFdCount();
     const room = Math.max(0, limit - base - RESERVE_FDS);
@@ -194,7 +190,7 @@ export class Scanner {
       };
       const host = pipe ? new HostedLog({ pipeRead: pipe[0], pipeIno, dir: `${path}/log`, env: this.opts.env, stderr: logStderr, hosts: this.hosts }) : undefined;
       if (host) this.hosted.set(host.hostedId, host);
-      entry = { name, active: false, pipe, pipeIno, pipeReopened, main: undefined, log: undefined, host, logQueued: false };
+      entry = { name, active: false, pipe, pipeIno, pipeReopened, main: undefined, log: undefined, host };
       this.entries.set(key, entry);
     }
     entry.active = true;
@@ -202,15 +198,9 @@ export class Scanner {
     if (!e.main) {
       e.main = this.supervise(path, name, name, [0, e.pipe ? e.pipe[1] : 1, 2], e.pipeIno, () => (e.main = undefined));
     }
-    if (e.pipe && !e.log && !e.logQueued) {
-      // Log services start a few at a time (see StartGate); the others wait for a slot, not for the next scan.
-      e.logQueued = true;
-      this.logGate.admit((release) => {
-        e.logQueued = false;
-        if (!e.pipe || e.log || this.entries.get(key) !== e) return release();
-        e.log = this.supervise(`${path}/log`, 'log', `${name}/log`, [e.pipe[0], 1, 2], e.pipeIno, () => (e.log = undefined), e.host, true);
-        release();
-      });
+    if (e.pipe && !e.log) {
+      // A hosted logger's start is a placeholder (a sleep), not a Node start: no need to start them a few at a time.
+      e.log = this.supervise(`${path}/log`, 'log', `${name}/log`, [e.pipe[0], 1, 2], e.pipeIno, () => (e.log = undefined), e.host, true);
     }
   }
 

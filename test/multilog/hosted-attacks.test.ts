@@ -57,6 +57,8 @@ describe('hosted loggers under attack by their log user', { timeout: 240_000 }, 
     await pollUntil('the pause warning', () => svscan.stderr().includes('multilog: warning: unable to rename current to previous in directory ./main, pausing: is a directory\n'));
     await expectSupervisionUnharmed(root, victim, healthy.main);
     expectNoRootForLoggers(svscan.pid);
+    // The host changed ids before anything else: not dumpable, so nobody cannot reach into it either.
+    for (const h of logHosts(svscan.pid)) expect(asNobody(`ls /proc/${h}/fd`).status).not.toBe(0);
     expectOwnedByNobody(att.main);
     expectOwnedByNobody(healthy.main);
     // The log user undoes it: the rotation completes and the logger goes on.

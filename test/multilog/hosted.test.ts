@@ -6,6 +6,7 @@ import { buildTs } from '../../src/install/build.js';
 import { alive, pollUntil, startProcess, type Background } from '../support/procs.js';
 import { DIST_RUNTIME, run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
+import { logHosts } from './loghost-support.js';
 
 /**
  * Loggers hosted by svscan, through the installed command wrappers: a log
@@ -236,6 +237,52 @@ describe('loggers hosted by svscan', { timeout: 420_000 }, () => {
     expect(svscan.stderr().replace(/^svscan: info: descriptor limit .*\n/, '')).toBe('');
   });
 
+  it('svc -p stops the logging (the service blocks once the pipe is full, as with C), svc -c resumes it; nothing lost', async () => {
+    const root = await installedRoot();
+    const s = loggedService(root, 'pause', 't ./main');
+    startSvscan(root);
+    const pid = await upPid(root, s.log);
+    await pollUntil('a placeholder', () => alive(pid) && isPlaceholder(pid), { timeoutMs: 30_000 });
+    await pollUntil('lines in current', () => logLines(s.main).length > 5);
+    await cmd(root, 'svc', ['-p', s.log]);
+    await pollUntil('the placeholder stopped', () => /^State:\s+T/m.test(readFileSync(`/proc/${pid}/status`, 'latin1')));
+    // Lines in flight when -p arrived may still land; then nothing for as long as the logger is paused.
+    await new Promise((r) => setTimeout(r, 500));
+    const held = logLines(s.main).length;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(logLines(s.main).length).toBe(held);
+    await cmd(root, 'svc', ['-c', s.log]);
+    await pollUntil('logging again', () => logLines(s.main).length > held + 20, { timeoutMs: 30_000 });
+    const { last, numbers } = await stopCounter(root, s);
+    expectEachOnce(numbers, last);
+  });
+
+  it('the log host killed with -9 three times while three services write: restarted at once, every line once', async () => {
+    const root = await installedRoot();
+    const svcs = ['a', 'b', 'c'].map((n) => loggedService(root, n, 't ./main'));
+    const svscan = startSvscan(root);
+    for (const s of svcs) await upPid(root, s.log);
+    await pollUntil('lines in every log', () => svcs.every((s) => logLines(s.main).length > 20), { timeoutMs: 30_000 });
+    for (let i = 0; i < 3; i++) {
+      const hosts = await pollUntil('one log host', () => (logHosts(svscan.pid).length === 1 ? logHosts(svscan.pid) : undefined));
+      process.kill(hosts[0]!, 'SIGKILL');
+      const counts = svcs.map((s) => logLines(s.main).length);
+      await pollUntil(
+        'a new host writing every log',
+        () => {
+          const now = logHosts(svscan.pid);
+          return now.length === 1 && now[0] !== hosts[0] && svcs.every((s, j) => logLines(s.main).length > counts[j]! + 20);
+        },
+        { timeoutMs: 30_000 },
+      );
+    }
+    for (const s of svcs) {
+      const { last, numbers } = await stopCounter(root, s);
+      expectEachOnce(numbers, last);
+    }
+    expect(svscan.stderr().replace(/^svscan: info: descriptor limit .*\n/, '')).toBe('');
+  });
+
   it('svscan kill -9 and again: the placeholder is re-adopted and the logger goes on, every line once', async () => {
     const root = await installedRoot();
     const s = loggedService(root, 'crash', 't ./main');
@@ -255,9 +302,17 @@ describe('loggers hosted by svscan', { timeout: 420_000 }, () => {
     await pollUntil('the logger resumed', () => logLines(s.main).length > before + 50, { timeoutMs: 30_000 });
     expect(await upPid(root, s.log)).toBe(pid);
     expect(await upPid(root, s.dir)).toBe(service);
-    // A restart after the adoption hands over again.
+    // svc -a on the adopted placeholder (not svscan's child: no exit status) still rotates: svscan knows what it sent.
+    const archives = () => readdirSync(s.main).filter((f) => /^@[0-9a-f]{24}\.s$/.test(f)).length;
+    const archivedBefore = archives();
+    await cmd(root, 'svc', ['-a', s.log]);
+    await pollUntil('an archive after svc -a', () => archives() > archivedBefore, { timeoutMs: 30_000 });
+    const rotated = await upPid(root, s.log, pid);
+    await pollUntil('a placeholder after the rotation', () => alive(rotated) && isPlaceholder(rotated), { timeoutMs: 30_000 });
+    // A restart after the adoption hosts again.
+    await new Promise((r) => setTimeout(r, 1100));
     await cmd(root, 'svc', ['-t', s.log]);
-    const next = await upPid(root, s.log, pid);
+    const next = await upPid(root, s.log, rotated);
     await pollUntil('a new placeholder', () => alive(next) && isPlaceholder(next), { timeoutMs: 30_000 });
     const { last, numbers } = await stopCounter(root, s);
     expectEachOnce(numbers, last);

@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { processStartTime } from '../../src/posix/index.js';
 import { describe, expect, it } from 'vitest';
 import { alive, pollUntil, startProcess } from '../support/procs.js';
 import { run } from '../support/run.js';
@@ -190,6 +191,39 @@ describe('supervise adopts what its predecessor left running', () => {
       return p !== 0 && p !== stranger.pid && p !== pid ? p : undefined;
     });
     expect(alive(fresh)).toBe(true);
+    expect(alive(stranger.pid)).toBe(true);
+  });
+
+  it('a record from another boot naming a live unrelated process (its very start time) is not adopted, and svc -k spares it', async () => {
+    const base = tempDir();
+    const dir = path.join(base, 's');
+    sleeper(dir);
+    const stranger = startProcess(SLEEP, ['1000']);
+    const first = startProcess(process.execPath, [bin('supervise'), 's'], { cwd: base });
+    const pid = await pollUntil('s up', () => readStatus(dir)?.pid || undefined);
+    process.kill(first.pid, 'SIGKILL');
+    await first.exited;
+    process.kill(pid, 'SIGKILL');
+    // After a reboot, pids and start times (ticks since boot) repeat: only the boot id tells the records apart.
+    const status = readFileSync(path.join(dir, 'supervise/status'));
+    status.writeUInt32LE(stranger.pid, 12);
+    writeFileSync(path.join(dir, 'supervise/status'), status);
+    const start = processStartTime(stranger.pid)!;
+    const thisBoot = readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim();
+    const record = readFileSync(path.join(dir, 'supervise/child'), 'utf8');
+    expect(record).toContain(`boot ${thisBoot}\n`);
+    writeFileSync(
+      path.join(dir, 'supervise/child'),
+      record.replace(/^pid \d+$/m, `pid ${stranger.pid}`).replace(/^start \d+$/m, `start ${start}`).replace(/^boot .*$/m, 'boot 00000000-0000-4000-8000-000000000000'),
+    );
+    startProcess(process.execPath, [bin('supervise'), 's'], { cwd: base });
+    const fresh = await pollUntil('a new run', () => {
+      const p = readStatus(dir)?.pid ?? 0;
+      return p !== 0 && p !== stranger.pid && p !== pid ? p : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await ours('svc', ['-k', 's'], { cwd: base })).code).toBe(0);
+    await pollUntil('the fresh run killed', () => !alive(fresh));
     expect(alive(stranger.pid)).toBe(true);
   });
 });

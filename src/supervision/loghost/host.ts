@@ -21,6 +21,9 @@ import { HOST_ENV, HOST_FD, HOST_USER_ENV, MAX_HOSTED_FILES, readLines, send, ty
 const HOSTED_BATCH = 1 << 14;
 /** Bytes handed to the engine at a time, as 0.76 reads. */
 const C_READ = 1024;
+/** A lock held by someone else is tried again this often, this many times, before start-up fails (0.76 fails at once). */
+const LOCK_RETRY_MS = 100;
+const LOCK_TRIES = 30;
 /** One read of a log pipe (shared by every logger of the host: each read is used up before the next). */
 const READ_SIZE = 1 << 16;
 
@@ -80,12 +83,16 @@ export async function runHost(io: ProgramIo): Promise<number> {
   // Signals are svscan's business: the placeholder gets them, svscan tells the host.
   for (const sig of ['SIGTERM', 'SIGALRM', 'SIGHUP', 'SIGINT', 'SIGPIPE'] as const) process.on(sig, () => {});
   const socket = new net.Socket({ fd: HOST_FD, readable: true, writable: true });
-  const rt = new Runtime(io.stderr, Runtime.pauseFromEnv(io.env));
+  const pauseMs = Runtime.pauseFromEnv(io.env);
   const readBuf = Buffer.alloc(READ_SIZE);
   const loggers = new Map<number, HostedLogger>();
   const get = (id: number) => {
     let l = loggers.get(id);
-    if (!l) loggers.set(id, (l = new HostedLogger(id, rt, readBuf, io.stderr, () => send(socket, { op: 'failed', id }))));
+    if (!l) {
+      // A logger's messages go through svscan, which prints them and keeps them with that log service (warnings.ts).
+      const say = (text: string) => send(socket, { op: 'say', id, text });
+      loggers.set(id, (l = new HostedLogger(id, new Runtime(say, pauseMs), readBuf, say, () => send(socket, { op: 'failed', id }))));
+    }
     return l;
   };
   const done = new Promise<void>((resolve) => {
@@ -177,7 +184,17 @@ class HostedLogger {
         const fds = openStatusFiles(script, String(m.cwd));
         this.statusFds = [...fds.values()];
         this.engine.useStatusFiles(fds);
-        for (const d of this.dirs) await d.open();
+        for (let tries = 0; ; tries++) {
+          try {
+            for (const d of this.dirs) await d.open();
+            break;
+          } catch (err) {
+            // The host of an svscan that was just killed may still be writing out and holding the locks.
+            if (!(err instanceof MultilogFatal && /^unable to lock directory .*: temporary failure$/.test(err.message)) || tries >= LOCK_TRIES) throw err;
+            for (const d of this.dirs) d.release();
+            await new Promise((r) => setTimeout(r, LOCK_RETRY_MS));
+          }
+        }
       } catch (err) {
         // A failed start-up keeps nothing open.
         fs.closeSync(fd);

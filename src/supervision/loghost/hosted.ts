@@ -177,6 +177,11 @@ export class HostedLog implements ChildHooks {
     this.opts.hosts.stop(this.id, sig === 'SIGALRM');
   }
 
+  /** A line of this logger's multilog (from its host): printed and kept as the logger's warning. */
+  say(text: string): void {
+    this.opts.stderr(text);
+  }
+
   /** The placeholder of a logger whose start-up failed: ended, so that supervise starts it again (as multilog exiting 111). */
   kill(): void {
     if (this.pid === 0) return;

@@ -8,12 +8,16 @@ import { HOST_ENV, HOST_FD, HOST_USER_ENV, readLines, send, type Attach } from '
 const RESTART_BACKOFF_MS = 1000;
 /** Log hosts svscan runs at most (one per log user); loggers of further users run as their own processes. */
 export const MAX_HOSTS = 8;
+/** Longest message a host may pass on for a logger. */
+const MAX_SAY = 2048;
 
 export interface HostsOptions {
   env: NodeJS.ProcessEnv;
   stderr(line: string): void;
   /** Kills a logger's placeholder (its start-up failed): supervise starts it again. */
   failed(id: number): void;
+  /** A message of a logger (multilog's warning or fatal line), for svscan's stderr and that service's warnings. */
+  say(id: number, text: string): void;
 }
 
 /** Who a host works as: the account given to setuidgid (undefined: svscan's own user) and the multilog bundle it runs. */
@@ -85,6 +89,8 @@ class LogHost {
   private restartTimer: NodeJS.Timeout | undefined;
   /** Loggers working now (their placeholder runs): sent again to a restarted host. */
   private readonly attached = new Map<number, Attach>();
+  /** Every logger this host has worked for and not forgotten (it may still be writing out after a stop). */
+  private readonly known = new Set<number>();
   /** Loggers on hold (svc -p), re-sent with them. */
   private readonly held = new Set<number>();
 
@@ -101,6 +107,7 @@ class LogHost {
 
   attach(m: Attach): void {
     this.attached.set(m.id, m);
+    this.known.add(m.id);
     if (this.ready) send(this.socket!, m);
   }
 
@@ -118,6 +125,7 @@ class LogHost {
 
   forget(id: number): void {
     this.attached.delete(id);
+    this.known.delete(id);
     this.held.delete(id);
     if (this.ready) send(this.socket!, { op: 'forget', id });
   }
@@ -131,7 +139,8 @@ class LogHost {
     if (this.user.account !== undefined) env[HOST_USER_ENV] = this.user.account;
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [this.user.bundle], { env, stdio: ['ignore', 'ignore', 2, 'pipe'], argv0: 'multilog' });
+      // svscan's own V8 flags (svscanboot gives it a small young generation and no JIT): the host is as lean.
+      child = spawn(process.execPath, [...process.execArgv, this.user.bundle], { env, stdio: ['ignore', 'ignore', 2, 'pipe'], argv0: 'multilog' });
     } catch (err) {
       this.opts.stderr(`svscan: warning: unable to start log host: ${err instanceof Error ? err.message : String(err)}\n`);
       this.scheduleRestart();
@@ -177,6 +186,9 @@ class LogHost {
       this.ready = true;
       for (const a of this.attached.values()) send(this.socket!, a);
       for (const id of this.held) send(this.socket!, { op: 'hold', id });
+    } else if (m.op === 'say') {
+      const id = Number(m.id);
+      if (this.known.has(id) && typeof m.text === 'string') this.opts.say(id, m.text.slice(0, MAX_SAY).replace(/\n?$/, '\n'));
     } else if (m.op === 'failed') {
       const id = Number(m.id);
       // Only a logger of this host's own user: it could kill that placeholder itself anyway.
