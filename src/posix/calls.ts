@@ -188,31 +188,3 @@ export function waitReadable(fd: number): Promise<void> {
     libc().poll.async(pfd, 1, -1, () => resolve());
   });
 }
-
-/**
- * The calling thread's filesystem uid/gid (Linux setfsuid/setfsgid): what
- * open, mkdir, rename... check permissions as and create files owned by.
- * Per thread; returns the previous value. Only a privileged process can
- * change them to someone else.
- */
-export function setfsuid(uid: number): number {
-  return libc().setfsuid(uid);
-}
-export function setfsgid(gid: number): number {
-  return libc().setfsgid(gid);
-}
-
-const SYS_SETGROUPS: Record<string, number> = { x64: 116, arm64: 159 };
-
-/**
- * setgroups for the calling thread only (the raw system call; glibc's
- * wrapper applies it to every thread). Used with setfsuid/setfsgid to check
- * permissions as another user for a moment.
- */
-export function setThreadGroups(groups: number[]): void {
-  const nr = SYS_SETGROUPS[process.arch];
-  if (nr === undefined) throw new PosixError('setgroups', 38);
-  const list = new Uint32Array(groups.length === 0 ? 1 : groups.length);
-  list.set(groups);
-  check('setgroups', Number(libc().syscall3(nr, 'long', groups.length, 'void *', Buffer.from(list.buffer))));
-}

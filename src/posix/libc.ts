@@ -75,8 +75,6 @@ function bind() {
     fchdir: c.func('int fchdir(int fd)'),
     renameat2: c.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)'),
     poll: c.func('int poll(_Inout_ uint8_t *fds, unsigned long n, int timeout)'),
-    setfsuid: c.func('int setfsuid(uint32_t uid)'),
-    setfsgid: c.func('int setfsgid(uint32_t gid)'),
     syscall3: c.func('long syscall(long nr, ...)'),
     prlimit: c.func('int prlimit(int pid, int resource, const djb_rlimit *rl, djb_rlimit *old)'),
     decodePasswd: (p: unknown) => koffi().decode(p, passwd) as {
