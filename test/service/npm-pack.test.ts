@@ -20,7 +20,11 @@ describe.skipIf(!NPM)(`djbpkg installed from its npm pack tarball${NPM ? '' : ' 
 
   it('npm install -g --prefix runs djbpkg --version, links its man page, and installs daemontools that runs without the checkout', async () => {
     const dir = tempDir('djbpkg-npm-');
-    const npmEnv = { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` };
+    // npm may have to reach the registry (a newer release in a dependency's range than the cache holds):
+    // it keeps the machine's CA and proxy settings, without which a TLS-intercepting proxy makes it retry for minutes.
+    const passed = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
+    const npmEnv: Record<string, string> = { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` };
+    for (const k of passed) if (process.env[k] !== undefined) npmEnv[k] = process.env[k]!;
     // The suite built dist/ already; --ignore-scripts keeps `prepare` from rebuilding it under running tests.
     const packed = JSON.parse(ok(await run(NPM!, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: PROJECT, env: npmEnv })).stdout) as { filename: string; files: { path: string }[] }[];
     const files = packed[0]!.files.map((f) => f.path);
