@@ -1,7 +1,7 @@
 import { accessSync, closeSync, constants, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
-  closeAllBut,
+  closeOnExecAllBut,
   dup2,
   dupAtLeast,
   execve,
@@ -154,8 +154,8 @@ export class ChainState {
     prepareForExec();
     for (const fd of this.inherited) setCloexec(fd, false);
     this.placeHeld();
-    // Nothing but what the program is given: 0-2, what the parent passed, the locks (Node's own descriptors go).
-    closeAllBut([...this.inherited, ...this.held.map((h) => h.target)]);
+    // Nothing but what the program is given: 0-2, what the parent passed, the locks (Node's own descriptors go at the exec).
+    closeOnExecAllBut([...this.inherited, ...this.held.map((h) => h.target)]);
     const limits = this.pendingLimits();
     const attempt = (file: string, args: string[], envp: string[]): never => {
       const saved = limits.map(([res]) => [res, getrlimit(res)] as const);
