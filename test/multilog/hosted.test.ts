@@ -1,12 +1,10 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Root } from '../../src/core/root.js';
-import { buildTs } from '../../src/install/build.js';
 import { alive, pollUntil, startProcess, type Background } from '../support/procs.js';
-import { DIST_RUNTIME, run } from '../support/run.js';
-import { tempDir } from '../support/tmp.js';
-import { logHosts } from './loghost-support.js';
+import { run } from '../support/run.js';
+import { installedRoot, logHosts, NOBODY } from './loghost-support.js';
 
 /**
  * Loggers hosted by svscan, through the installed command wrappers: a log
@@ -14,21 +12,6 @@ import { logHosts } from './loghost-support.js';
  * leaves a placeholder; the log must see every line exactly once.
  */
 
-const COMMANDS = ['svscan', 'supervise', 'svc', 'svstat', 'multilog', 'setuidgid'];
-const NOBODY = 65534;
-
-async function installedRoot(): Promise<Root> {
-  const base = tempDir('djbpkg-loghost-');
-  // nobody must be able to reach the log directories.
-  chmodSync(base, 0o755);
-  const root = new Root(base);
-  const pkg = path.join(root.packageDir, 'admin/daemontools-0.76');
-  await buildTs(pkg, 'daemontools 0.76', COMMANDS, DIST_RUNTIME);
-  mkdirSync(root.commandDir, { recursive: true });
-  for (const n of COMMANDS) symlinkSync(`../package/admin/daemontools-0.76/command/${n}`, path.join(root.commandDir, n));
-  mkdirSync(root.serviceDir);
-  return root;
-}
 
 /** A service printing 1, 2, 3... (one line every few ms); on TERM it ends its iteration, records the last number printed in `last` and exits. */
 const COUNTER = `#!/bin/sh
