@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tryLockExclusive } from '../../posix/index.js';
 import { errcode, errstr } from '../errstr.js';
 import type { Arena } from './arena.js';
+import type { CrashCause } from './processor.js';
+import { archive, retry, rotateFiles, type RotatingDir } from './rotate.js';
 import { MultilogFatal, type Runtime } from './runtime.js';
 import type { DirSpec } from './script.js';
 
@@ -20,8 +21,7 @@ export const CUT_WINDOW = 2000;
 /** Bytes of output a directory collects before writing them out. */
 export const BATCH = 1 << 18;
 
-/** The text C prints after "processor crashed": its stale errno. */
-export type CrashCause = 'EINTR' | 'ENOENT';
+export type { CrashCause } from './processor.js';
 
 /** Work waiting for the disk: bytes for `current`, or a rotation. */
 type Op = Buffer | { rotate: CrashCause };
@@ -48,7 +48,8 @@ function sysError(code: string): NodeJS.ErrnoException {
  * timer, processors are child processes waited for without blocking, so a
  * process hosting many loggers never stalls for one. The owner reads no
  * more input for this directory until `drain()` has resolved (that is the
- * backpressure C gets from blocking).
+ * backpressure C gets from blocking). The rotation on disk, the archives
+ * and the processor are in rotate.ts and processor.ts.
  */
 export class LogDir {
   readonly name: string;
@@ -65,7 +66,6 @@ export class LogDir {
   private readonly buf: Buffer;
   private committed = 0;
   private end = 0;
-  private crashCause: CrashCause = 'ENOENT';
   private readonly batch: number;
   private readonly ops: Op[] = [];
   /** A write that failed in `stage`: the pause it owes comes first in `drain`. */
@@ -182,6 +182,29 @@ export class LogDir {
     } catch (err) {
       throw new MultilogFatal(`unable to set mode of ${this.name}/current: ${errstr(err)}`);
     }
+  }
+
+  /** This directory as rotate.ts sees it; `fd` is this one's descriptor of `current`. */
+  private rotating(): RotatingDir {
+    const self = this;
+    return {
+      name: this.name,
+      abs: this.abs,
+      num: this.num,
+      processor: this.processor,
+      rt: this.rt,
+      get fd() {
+        return self.fd;
+      },
+      set fd(fd: number) {
+        self.fd = fd;
+      },
+    };
+  }
+
+  /** 0.76 `finish`: archive FILE as `@<tai64n>.CODE`, then trim to at most num-1 archives (rotate.ts). */
+  finish(file: string, code: string): Promise<void> {
+    return archive(this.rotating(), file, code);
   }
 
   private unlinkQuietly(file: string): void {
@@ -326,7 +349,7 @@ export class LogDir {
           }
         }
       } else {
-        await this.rotateFiles(op.rotate);
+        await rotateFiles(this.rotating(), op.rotate);
       }
       this.ops.shift();
     }
@@ -337,178 +360,13 @@ export class LogDir {
     if (this.bytes > 0) this.cut('EINTR');
   }
 
-  private async retry(what: string, op: () => void): Promise<void> {
-    for (;;) {
-      try {
-        op();
-        return;
-      } catch (err) {
-        await this.rt.pause(what, err);
-      }
-    }
-  }
-
-  /** 0.76 `fullcurrent`, on the files (the bytes before it are written). */
-  private async rotateFiles(cause: CrashCause): Promise<void> {
-    const name = this.name;
-    this.crashCause = cause;
-    await this.retry(`unable to write ${name}/current to disk`, () => fs.fsyncSync(this.fd));
-    fs.closeSync(this.fd);
-    this.fd = -1;
-    await this.retry(`unable to rename current to previous in directory ${name}`, () =>
-      fs.renameSync(this.file('current'), this.file('previous')),
-    );
-    await this.retry(`unable to create ${name}/current`, () => {
-      this.fd = fs.openSync(this.file('current'), OPEN_APPEND, 0o600);
-    });
-    await this.retry(`unable to set mode of ${name}/current`, () => fs.fchmodSync(this.fd, 0o644));
-    await this.retry(`unable to set mode of ${name}/previous`, () => fs.chmodSync(this.file('previous'), 0o744));
-    if (this.processor === undefined) {
-      await this.finish('previous', 's');
-      return;
-    }
-    await this.runProcessor(this.processor);
-    const syncAndClose = async (file: string, what: string, mode?: number) => {
-      let fd = -1;
-      await this.retry(`unable to create ${name}/${file}`, () => {
-        fd = fs.openSync(this.file(file), OPEN_APPEND, 0o600);
-      });
-      await this.retry(`unable to write ${name}/${file} to disk`, () => fs.fsyncSync(fd));
-      if (mode !== undefined) await this.retry(`unable to set mode of ${what}`, () => fs.fchmodSync(fd, mode));
-      fs.closeSync(fd);
-    };
-    await syncAndClose('processed', `${name}/processed`, 0o744);
-    await syncAndClose('newstate', `${name}/newstate`);
-    await this.retry(`unable to remove ${name}/previous`, () => fs.unlinkSync(this.file('previous')));
-    await this.retry(`unable to rename newstate to state in directory ${name}`, () =>
-      fs.renameSync(this.file('newstate'), this.file('state')),
-    );
-    await this.finish('processed', 's');
-  }
-
-  /** Runs `sh -c PROC` on `previous` until it exits 0 (0.76 retries forever). */
-  private async runProcessor(proc: string): Promise<void> {
-    for (;;) {
-      const outcome = await this.runProcessorOnce(proc);
-      if (outcome === 'ok') return;
-      if (outcome === 'crashed') await this.rt.pause(`processor crashed in ${this.name}`, this.crashCause);
-      this.rt.warnRaw(`processor failed in ${this.name}, pausing`);
-      await this.rt.sleep();
-    }
-  }
-
-  /** One run of the processor, as a child process this one waits for without blocking. */
-  private async runProcessorOnce(proc: string): Promise<'ok' | 'failed' | 'crashed'> {
-    const fds: number[] = [];
-    try {
-      try {
-        fds.push(fs.openSync(this.file('previous'), OPEN_READ));
-        fds.push(fs.openSync(this.file('processed'), OPEN_TRUNC, 0o644));
-        fds.push(fs.openSync(this.file('state'), OPEN_READ));
-        fds.push(fs.openSync(this.file('newstate'), OPEN_TRUNC, 0o644));
-      } catch (err) {
-        // In 0.76 the forked child opens these and dies with this message.
-        this.rt.fatalFromChild(`unable to run ${proc}: ${errstr(err)}`);
-        return 'failed';
-      }
-      for (;;) {
-        const r = await new Promise<{ error?: unknown; signal?: NodeJS.Signals | null; status?: number | null }>((resolve) => {
-          try {
-            const child = spawn('/bin/sh', ['-c', proc], {
-              cwd: this.abs,
-              argv0: 'sh',
-              stdio: [fds[0]!, fds[1]!, 2, 'ignore', fds[2]!, fds[3]!],
-            });
-            child.once('error', (error) => resolve({ error }));
-            child.once('exit', (status, signal) => resolve({ status, signal }));
-          } catch (error) {
-            resolve({ error });
-          }
-        });
-        if (r.error !== undefined) {
-          const code = errcode(r.error);
-          if (code === 'EAGAIN' || code === 'ENOMEM') {
-            await this.rt.pause(`unable to fork for processor in ${this.name}`, r.error);
-            continue;
-          }
-          this.rt.fatalFromChild(`unable to run ${proc}: ${errstr(r.error)}`);
-          return 'failed';
-        }
-        if (r.signal) return 'crashed';
-        return r.status === 0 ? 'ok' : 'failed';
-      }
-    } finally {
-      for (const fd of fds) fs.closeSync(fd);
-    }
-  }
-
-  /** 0.76 `finish`: archive FILE as `@<tai64n>.CODE`, then trim to at most num-1 archives. */
-  async finish(file: string, code: string): Promise<void> {
-    const name = this.name;
-    const f = this.file(file);
-    let st: fs.Stats | undefined;
-    for (;;) {
-      try {
-        st = fs.statSync(f);
-        break;
-      } catch (err) {
-        if (errcode(err) === 'ENOENT') return;
-        await this.rt.pause(`unable to stat ${name}/${file}`, err);
-      }
-    }
-    if (st.nlink === 1) {
-      for (;;) {
-        const archive = this.rt.archiveName(code);
-        try {
-          fs.linkSync(f, this.file(archive));
-          break;
-        } catch (err) {
-          await this.rt.pause(`unable to link to ${name}/${archive}`, err);
-        }
-      }
-    }
-    for (;;) {
-      try {
-        fs.unlinkSync(f);
-        break;
-      } catch (err) {
-        if (errcode(err) === 'ENOENT') break;
-        await this.rt.pause(`unable to remove ${name}/${file}`, err);
-      }
-    }
-    for (;;) {
-      try {
-        if (this.trimArchives()) return;
-      } catch (err) {
-        await this.rt.pause(`unable to read ${name}`, err);
-      }
-    }
-  }
-
-  /** 0.76 `filesfit`: true when fewer than num archives remain, else removes the oldest. */
-  private trimArchives(): boolean {
-    const names = fs.readdirSync(this.abs);
-    let count = 0;
-    let oldest = '@z';
-    for (const n of names) {
-      if (n.charCodeAt(0) === 0x40 && n.length >= 25) {
-        count++;
-        if (n < oldest) oldest = n.slice(0, 25);
-      }
-    }
-    if (count < this.num) return true;
-    const victim = names.find((n) => n.charCodeAt(0) === 0x40 && n.length >= 25 && n.startsWith(oldest));
-    if (victim !== undefined) this.unlinkQuietly(victim);
-    return false;
-  }
-
   /** Clean exit: everything on disk, `current` marked complete (0744). */
   async quit(): Promise<void> {
     this.flush();
     this.stage();
     await this.drain();
-    await this.retry(`unable to write ${this.name}/current to disk`, () => fs.fsyncSync(this.fd));
-    await this.retry(`unable to set mode of ${this.name}/current`, () => fs.fchmodSync(this.fd, 0o744));
+    await retry(this.rt, `unable to write ${this.name}/current to disk`, () => fs.fsyncSync(this.fd));
+    await retry(this.rt, `unable to set mode of ${this.name}/current`, () => fs.fchmodSync(this.fd, 0o744));
   }
 
   /** `quit`, then close `current` and the lock: the state a stopped 0.76 multilog leaves. */
