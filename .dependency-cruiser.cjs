@@ -4,6 +4,7 @@
  * layer and the layers below, never one above, and no import circle.
  *
  *   core, posix                      errors, exit codes, Root; the libc calls
+ *   djb                              djb's general helpers: getopt, error_str, pathexec, fd i/o, TAI64N
  *   patch, recipe, supervision       pure formats and rules: diffs, recipes, daemontools' protocol
  *   programs, service, boot          the daemontools programs; djbpkg service; svscanboot hook and svscan start
  *   installed                        what is installed: manifests, lock, journal, remove, doctor
@@ -13,6 +14,7 @@
  */
 const LAYERS = [
   ['core', 'posix'],
+  ['djb'],
   ['patch', 'recipe', 'supervision'],
   ['programs', 'service', 'boot'],
   ['installed'],

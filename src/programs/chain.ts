@@ -1,10 +1,10 @@
 import { pathToFileURL } from 'node:url';
 import { RLIMIT, setrlimit } from '../posix/index.js';
 import { ChainState, ourProgram, ownDir, type OurProgram } from '../supervision/chain.js';
-import { errstr } from '../supervision/errstr.js';
-import { progName } from '../supervision/getopt.js';
+import { errstr } from '../djb/errstr.js';
+import { progName } from '../djb/getopt.js';
 import type { Link } from '../supervision/link.js';
-import { environList, type EnvEdit } from '../supervision/pathexec.js';
+import { environList, type EnvEdit } from '../djb/pathexec.js';
 import { PACKAGE_DIR_ENV, type ProgramIo } from '../supervision/program.js';
 import { link as envdir } from './envdir.js';
 import { link as envuidgid } from './envuidgid.js';

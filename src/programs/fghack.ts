@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, read } from 'node:fs';
 import { O_CLOEXEC, pipe2 } from '../posix/index.js';
 import { ChainState } from '../supervision/chain.js';
-import { errstr } from '../supervision/errstr.js';
-import { environList } from '../supervision/pathexec.js';
+import { errstr } from '../djb/errstr.js';
+import { environList } from '../djb/pathexec.js';
 import type { ProgramIo } from '../supervision/program.js';
 import { chainFromFghack } from './chain.js';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { waitReadable } from '../posix/index.js';
-import { errstr } from '../supervision/errstr.js';
-import { writeStderrBestEffort } from '../supervision/fdio.js';
+import { errstr } from '../djb/errstr.js';
+import { writeStderrBestEffort } from '../djb/fdio.js';
 import { hostRequested, runHost } from '../supervision/loghost/host.js';
 import {
   Arena,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { promisify } from 'node:util';
-import { errcode } from '../supervision/errstr.js';
+import { errcode } from '../djb/errstr.js';
 import type { ProgramIo } from '../supervision/program.js';
 import { ProcTitle } from '../supervision/proctitle.js';
 

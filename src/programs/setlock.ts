@@ -1,7 +1,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import { flock, LOCK_EX, LOCK_NB } from '../posix/index.js';
-import { errstr } from '../supervision/errstr.js';
-import { getopt } from '../supervision/getopt.js';
+import { errstr } from '../djb/errstr.js';
+import { getopt } from '../djb/getopt.js';
 import type { LinkIo, LinkResult } from '../supervision/link.js';
 import type { ProgramIo } from '../supervision/program.js';
 import { runChain } from './chain.js';

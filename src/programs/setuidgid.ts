@@ -1,5 +1,5 @@
 import { getpwnam, setgid, setgroups, setuid } from '../posix/index.js';
-import { errstr } from '../supervision/errstr.js';
+import { errstr } from '../djb/errstr.js';
 import type { LinkIo, LinkResult } from '../supervision/link.js';
 import type { ProgramIo } from '../supervision/program.js';
 import { runChain } from './chain.js';

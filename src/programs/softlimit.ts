@@ -1,6 +1,6 @@
 import type { ChainState } from '../supervision/chain.js';
-import { errstr } from '../supervision/errstr.js';
-import { getopt } from '../supervision/getopt.js';
+import { errstr } from '../djb/errstr.js';
+import { getopt } from '../djb/getopt.js';
 import type { LinkIo, LinkResult } from '../supervision/link.js';
 import type { ProgramIo } from '../supervision/program.js';
 import { parseLimit, RESOURCES } from '../supervision/loader-rules.js';

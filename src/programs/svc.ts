@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import { errcode, errstr } from '../supervision/errstr.js';
-import { getopt, progName } from '../supervision/getopt.js';
+import { errcode, errstr } from '../djb/errstr.js';
+import { getopt, progName } from '../djb/getopt.js';
 import { BASE_COMMANDS, SIGQ12_COMMANDS } from '../supervision/machine.js';
 import { installedPatchSets, type ProgramIo } from '../supervision/program.js';
 import { openFifoForWrite, writeAllBlocking } from '../supervision/svdir.js';

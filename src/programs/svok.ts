@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { errcode, errstr } from '../supervision/errstr.js';
+import { errcode, errstr } from '../djb/errstr.js';
 import type { ProgramIo } from '../supervision/program.js';
 import { openFifoForWrite } from '../supervision/svdir.js';
 

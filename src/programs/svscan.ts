@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { TEST_FAULT_ENV } from '../posix/index.js';
-import { errstr } from '../supervision/errstr.js';
+import { errstr } from '../djb/errstr.js';
 import { installedPatchSets, type ProgramIo } from '../supervision/program.js';
 import { Scanner } from '../supervision/scanner.js';
 

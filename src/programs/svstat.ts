@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import { errcode, errstr } from '../supervision/errstr.js';
+import { errcode, errstr } from '../djb/errstr.js';
 import type { ProgramIo } from '../supervision/program.js';
 import { STATUS_BYTES, unpackStatus } from '../supervision/status.js';
 import { openFifoForWrite } from '../supervision/svdir.js';
-import { tai64nToUnix } from '../supervision/tai64n.js';
+import { tai64nToUnix } from '../djb/tai64n.js';
 
 /** The body of svstat's line for the service in the cwd (0.76's checks, in order). */
 function describe(nowSec: number): string {

@@ -1,4 +1,4 @@
-import { readBlocking, writeAllBlocking } from '../supervision/fdio.js';
+import { readBlocking, writeAllBlocking } from '../djb/fdio.js';
 import { Arena } from '../supervision/multilog/arena.js';
 import { StampClock } from '../supervision/multilog/stamp.js';
 import type { ProgramIo } from '../supervision/program.js';

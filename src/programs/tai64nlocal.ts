@@ -1,5 +1,5 @@
-import { readBlocking, writeAllBlocking } from '../supervision/fdio.js';
-import { LABEL_DIGITS, LocalTimeFormatter } from '../supervision/tai64nlocal.js';
+import { readBlocking, writeAllBlocking } from '../djb/fdio.js';
+import { LABEL_DIGITS, LocalTimeFormatter } from '../djb/tai64nlocal.js';
 import type { ProgramIo } from '../supervision/program.js';
 
 const READ_SIZE = 1 << 16;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { readWarnings } from '../supervision/warnings.js';
-import { parseTai64n, tai64nToUnix } from '../supervision/tai64n.js';
+import { parseTai64n, tai64nToUnix } from '../djb/tai64n.js';
 import { historyOf, healthOf } from './health.js';
 import type { Health } from './health.js';
 import { HumanTimes } from './logs.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DjbError } from '../core/errors.js';
 import { djbpkgCommand } from '../core/hint.js';
 import type { Root } from '../core/root.js';
-import { LABEL_DIGITS, LocalTimeFormatter } from '../supervision/tai64nlocal.js';
+import { LABEL_DIGITS, LocalTimeFormatter } from '../djb/tai64nlocal.js';
 import { servicePaths } from './names.js';
 
 /**

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DjbError, describeCause } from '../core/errors.js';
 import { unpackStatus } from '../supervision/status.js';
 import type { Want } from '../supervision/status.js';
-import { tai64nToUnix } from '../supervision/tai64n.js';
+import { tai64nToUnix } from '../djb/tai64n.js';
 
 /**
  * What a service directory's `supervise/` says, read as svstat reads it, so

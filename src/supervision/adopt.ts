@@ -3,7 +3,7 @@ import { processStartTime } from '../posix/index.js';
 import { readHistory, type History } from './history.js';
 import { readChildRecord } from './sidecar.js';
 import { unpackStatus, type Want } from './status.js';
-import type { Tai64n } from './tai64n.js';
+import type { Tai64n } from '../djb/tai64n.js';
 
 /** How often a re-adopted `./run` (not our child: no SIGCHLD, no exit status) is looked for in /proc. */
 export const ADOPTED_POLL_MS = 1000;

@@ -16,8 +16,8 @@ import {
   setrlimit,
   type Rlimit,
 } from '../posix/index.js';
-import { errstr } from './errstr.js';
-import { applyEnvEdits, pathexecRun, type EnvEdit } from './pathexec.js';
+import { errstr } from '../djb/errstr.js';
+import { applyEnvEdits, pathexecRun, type EnvEdit } from '../djb/pathexec.js';
 
 /**
  * One process for a chain of our loaders. Each link does its work on a

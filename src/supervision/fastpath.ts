@@ -2,8 +2,8 @@ import { closeSync, constants, fstatSync, openSync, opendirSync, readSync, realp
 import path from 'node:path';
 import { getpwnam, getrlimit, RLIMIT, type Rlimit } from '../posix/index.js';
 import { ourProgram, ownDir } from './chain.js';
-import { getopt } from './getopt.js';
-import { applyEnvEdits, type EnvEdit } from './pathexec.js';
+import { getopt } from '../djb/getopt.js';
+import { applyEnvEdits, type EnvEdit } from '../djb/pathexec.js';
 import { parsePlainScript } from './runscript.js';
 import { envdirValue, parseLimit, RESOURCES } from './loader-rules.js';
 

@@ -1,5 +1,5 @@
 import type { ChainState } from './chain.js';
-import type { EnvEdit } from './pathexec.js';
+import type { EnvEdit } from '../djb/pathexec.js';
 
 /** What one chain-loader is given: its arguments (after argv[0]) and the chain. */
 export interface LinkIo {

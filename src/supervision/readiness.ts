@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { O_CLOEXEC, pipe2 } from '../posix/index.js';
-import { errcode, errstr } from './errstr.js';
+import { errcode, errstr } from '../djb/errstr.js';
 
 /**
  * Readiness notification, s6's convention: a service directory may hold

@@ -1,5 +1,5 @@
 import { processStartTime } from '../posix/index.js';
-import { errstr } from './errstr.js';
+import { errstr } from '../djb/errstr.js';
 import { emptyHistory, noteExit, noteStart, writeHistory, type History } from './history.js';
 import { notificationFd, ReadinessPipe } from './readiness.js';
 import { writeChildRecord } from './sidecar.js';

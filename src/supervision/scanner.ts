@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { getrlimit, O_CLOEXEC, pipe2, RLIMIT, setNonblock } from '../posix/index.js';
-import { errcode, errstr } from './errstr.js';
+import { errcode, errstr } from '../djb/errstr.js';
 import { HOSTED_LOG_FDS, HostedLog } from './loghost/hosted.js';
 import { LogHosts } from './loghost/hosts.js';
 import { readChildRecord, stillRunning } from './sidecar.js';

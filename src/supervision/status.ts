@@ -1,4 +1,4 @@
-import { packTai64n, TAI64N_BYTES, unpackTai64n, type Tai64n } from './tai64n.js';
+import { packTai64n, TAI64N_BYTES, unpackTai64n, type Tai64n } from '../djb/tai64n.js';
 
 /**
  * `supervise/status`, 18 bytes, as daemontools 0.76 writes it:

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { mkfifo, tryLockExclusive } from '../posix/index.js';
-import { errcode, errstr } from './errstr.js';
+import { errcode, errstr } from '../djb/errstr.js';
 import { packStatus, type Status, type Want } from './status.js';
 
 const { O_RDONLY, O_DIRECTORY, O_WRONLY, O_RDWR, O_NONBLOCK, O_APPEND, O_CREAT, O_TRUNC } = fs.constants;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { signalProcess } from '../posix/index.js';
 import { AdoptedWatch, findPredecessor } from './adopt.js';
-import { errcode, errstr } from './errstr.js';
+import { errcode, errstr } from '../djb/errstr.js';
 import { planRun } from './fastpath.js';
 import { othersLimitsAllowed, startPlan } from './faststart.js';
 import { commandOf, TABLE, type Action } from './machine.js';
@@ -11,7 +11,7 @@ import { RunRecord } from './runrecord.js';
 import { type Want } from './status.js';
 import { openControl, openLock, openOk, openServiceDir, SuperviseFatal, writeStatus, type Fatal } from './supervisedir.js';
 import type { SupervisorOptions } from './superviseopts.js';
-import { tai64nNow, type Tai64n } from './tai64n.js';
+import { tai64nNow, type Tai64n } from '../djb/tai64n.js';
 
 export { ADOPTED_POLL_MS } from './adopt.js';
 export { STDERR_TEE_FDS, SUPERVISOR_FDS, type ChildCommand, type ChildHooks, type SupervisorOptions } from './superviseopts.js';

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { errcode } from './errstr.js';
+import { errcode } from '../djb/errstr.js';
 
 /*
  * What the client programs (svc, svok, svstat) do in a service directory,

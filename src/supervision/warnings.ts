@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { O_CLOEXEC, pipe2 } from '../posix/index.js';
 import { writeAtomically } from './history.js';
-import { formatTai64n, tai64nNow } from './tai64n.js';
+import { formatTai64n, tai64nNow } from '../djb/tai64n.js';
 
 /**
  * `supervise/warnings`: the last WARNING_LINES lines a logger printed on its

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getopt } from '../../src/supervision/getopt.js';
+import { getopt } from '../../src/djb/getopt.js';
 
 describe('getopt as 0.76 (sgetopt)', () => {
   const spec = 'nNxXo:';

@@ -1,7 +1,7 @@
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseTai64n } from '../../src/supervision/tai64n.js';
+import { parseTai64n } from '../../src/djb/tai64n.js';
 import { startServer } from '../support/http.js';
 import { alive, pollUntil, track } from '../support/procs.js';
 import { writeRecipe, versionOf } from '../support/recipe.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseTai64n } from '../../src/supervision/tai64n.js';
+import { parseTai64n } from '../../src/djb/tai64n.js';
 import { run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
 import { MULTILOG } from './helpers.js';

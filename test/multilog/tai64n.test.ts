@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { formatTai64n, parseTai64n, tai64nFromUnix, tai64nToUnix } from '../../src/supervision/tai64n.js';
+import { formatTai64n, parseTai64n, tai64nFromUnix, tai64nToUnix } from '../../src/djb/tai64n.js';
 import { run } from '../support/run.js';
 import { TAI64N, TAI64NLOCAL } from './helpers.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Root } from '../../src/core/root.js';
 import { followLog, logDirOf, logPosition, tailLog } from '../../src/service/index.js';
-import { formatTai64n, tai64nFromUnix } from '../../src/supervision/tai64n.js';
+import { formatTai64n, tai64nFromUnix } from '../../src/djb/tai64n.js';
 import { pollUntil, startProcess } from '../support/procs.js';
 import { DIST_BIN, djbpkg } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';

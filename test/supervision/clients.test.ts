@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packStatus } from '../../src/supervision/status.js';
 import { mkfifo } from '../../src/posix/index.js';
-import { tai64nFromUnix } from '../../src/supervision/tai64n.js';
+import { tai64nFromUnix } from '../../src/djb/tai64n.js';
 import { run } from '../support/run.js';
 import { pollUntil, startProcess } from '../support/procs.js';
 import { tempDir } from '../support/tmp.js';

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STATUS_BYTES } from '../../src/supervision/status.js';
-import { tai64nToUnix } from '../../src/supervision/tai64n.js';
+import { tai64nToUnix } from '../../src/djb/tai64n.js';
 import { pollUntil } from '../support/procs.js';
 import { tempDir } from '../support/tmp.js';
 import { events, ours, procState, readStatus, recordingService, startSupervise, starts, waitUp } from './service.js';

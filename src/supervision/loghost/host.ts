@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { getpwnam, processStartTime, setgid, setgroups, setuid } from '../../posix/index.js';
-import { errstr } from '../errstr.js';
-import { writeStderrBestEffort } from '../fdio.js';
+import { errstr } from '../../djb/errstr.js';
+import { writeStderrBestEffort } from '../../djb/fdio.js';
 import {
   Arena,
   arenaSize,

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { bootId, getpwnam, processStartTime } from '../../posix/index.js';
 import { ownDir } from '../chain.js';
-import { errstr } from '../errstr.js';
+import { errstr } from '../../djb/errstr.js';
 import { parseScript } from '../multilog/index.js';
 import type { ChildCommand, ChildHooks } from '../supervisor.js';
 import type { HostUser, LogHosts } from './hosts.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { tryLockExclusive } from '../../posix/index.js';
-import { errcode, errstr } from '../errstr.js';
+import { errcode, errstr } from '../../djb/errstr.js';
 import type { Arena } from './arena.js';
 import type { CrashCause } from './processor.js';
 import { archive, retry, rotateFiles, type RotatingDir } from './rotate.js';

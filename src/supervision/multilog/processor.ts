@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { errcode, errstr } from '../errstr.js';
+import { errcode, errstr } from '../../djb/errstr.js';
 import type { Runtime } from './runtime.js';
 
 const { O_WRONLY, O_RDONLY, O_CREAT, O_TRUNC, O_NONBLOCK } = fs.constants;

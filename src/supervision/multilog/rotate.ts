@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { errcode } from '../errstr.js';
+import { errcode } from '../../djb/errstr.js';
 import { runProcessor, type CrashCause } from './processor.js';
 import type { Runtime } from './runtime.js';
 

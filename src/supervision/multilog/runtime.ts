@@ -1,4 +1,4 @@
-import { errstr } from '../errstr.js';
+import { errstr } from '../../djb/errstr.js';
 import { StampClock } from './stamp.js';
 
 /** multilog's fixed pause after a runtime error (0.76: 5 seconds). */

@@ -1,4 +1,4 @@
-import { TAI64N_TEXT_LENGTH } from '../tai64n.js';
+import { TAI64N_TEXT_LENGTH } from '../../djb/tai64n.js';
 
 const HEX = Buffer.from('0123456789abcdef');
 

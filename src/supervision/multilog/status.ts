@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { errstr } from '../errstr.js';
+import { errstr } from '../../djb/errstr.js';
 import { MultilogFatal } from './runtime.js';
 import type { Action, Script } from './script.js';
 
