@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { waitReadable } from '../posix/index.js';
 import { errstr } from '../djb/errstr.js';
 import { writeStderrBestEffort } from '../djb/fdio.js';
-import { hostRequested, runHost } from '../supervision/loghost/host.js';
+import { hostRequested, runHost } from '../supervision/hosted/loghost.js';
 import {
   Arena,
   BATCH,

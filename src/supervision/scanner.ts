@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { getrlimit, O_CLOEXEC, pipe2, RLIMIT, setNonblock } from '../posix/index.js';
 import { errcode, errstr } from '../djb/errstr.js';
-import { HOSTED_LOG_FDS, HostedLog } from './loghost/hosted.js';
-import { LogHosts } from './loghost/hosts.js';
+import { HOSTED_LOG_FDS, HostedLog } from './hosted/logger.js';
+import { LogHosts } from './hosted/loghosts.js';
 import { readChildRecord, stillRunning } from './sidecar.js';
 import { WarningRecorder } from './warnings.js';
 import { STDERR_TEE_FDS, SUPERVISOR_FDS, SuperviseFatal, Supervisor, type ChildHooks } from './supervisor.js';

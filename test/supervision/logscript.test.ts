@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { literalWords, parseLogScript, resolveLogScript } from '../../src/supervision/loghost/logscript.js';
+import { literalWords, parseLogScript, resolveLogScript } from '../../src/supervision/hosted/logscript.js';
 import { DIST_BIN } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
 

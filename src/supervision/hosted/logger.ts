@@ -5,7 +5,7 @@ import { ownDir } from '../chain.js';
 import { errstr } from '../../djb/errstr.js';
 import { parseScript } from '../multilog/index.js';
 import type { ChildCommand, ChildHooks } from '../supervisor.js';
-import type { HostUser, LogHosts } from './hosts.js';
+import type { HostUser, LogHosts } from './loghosts.js';
 import { parseLogScript, resolveLogScript, MAX_LOG_SCRIPT } from './logscript.js';
 import { MAX_HOSTED_FILES, PLACEHOLDER_ARGS, PLACEHOLDER_ARGV0, placeholderPath } from './protocol.js';
 
