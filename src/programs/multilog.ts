@@ -36,7 +36,7 @@ function readReady(buf: Buffer, len: number): number {
  * multilog SCRIPT: 0.76's log writer. Signals are acted on only between reads
  * (C blocks them elsewhere): TERM ends at the next line boundary, ALRM
  * rotates every non-empty `current`. Started by svscan as a log host
- * (supervision/loghost), it runs the loggers of one user instead.
+ * (supervision/hosted/loghost.ts), it runs the loggers of one user instead.
  */
 export async function main(argv: string[], io: ProgramIo): Promise<number> {
   if (hostRequested(io.env)) return runHost(io);

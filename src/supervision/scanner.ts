@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { getrlimit, O_CLOEXEC, pipe2, RLIMIT, setNonblock } from '../posix/index.js';
 import { errcode, errstr } from '../djb/errstr.js';
-import { HOSTED_LOG_FDS, HostedLog } from './hosted/logger.js';
+import { HOSTED_LOGGER_FDS, HostedLogger } from './hosted/logger.js';
 import { LogHosts } from './hosted/loghosts.js';
 import { readChildRecord, stillRunning } from './sidecar.js';
 import { WarningRecorder } from './warnings.js';
@@ -43,8 +43,8 @@ interface Entry {
   pipeReopened: boolean;
   main: Supervisor | undefined;
   log: Supervisor | undefined;
-  /** The logger svscan hosts for this service (loghost/), when it has a log pipe. */
-  host: HostedLog | undefined;
+  /** The logger svscan hosts for this service (hosted/logger.ts), when it has a log pipe. */
+  host: HostedLogger | undefined;
 }
 
 /** How many services fit in the descriptor limit, as svscan reports at start-up. */
@@ -70,7 +70,7 @@ export interface FdBudget {
 export class Scanner {
   private readonly opts: ScannerOptions;
   private readonly entries = new Map<string, Entry>();
-  private readonly hosted = new Map<number, HostedLog>();
+  private readonly hosted = new Map<number, HostedLogger>();
   private readonly hosts: LogHosts;
   readonly budget: FdBudget;
   /** Descriptors held by supervisors and pipes now. */
@@ -86,7 +86,7 @@ export class Scanner {
       limit,
       base,
       services: Math.min(MAX_SERVICES, Math.floor(room / SUPERVISOR_FDS)),
-      logged: Math.min(MAX_SERVICES, Math.floor(room / (2 * SUPERVISOR_FDS + STDERR_TEE_FDS + PIPE_FDS + HOSTED_LOG_FDS))),
+      logged: Math.min(MAX_SERVICES, Math.floor(room / (2 * SUPERVISOR_FDS + STDERR_TEE_FDS + PIPE_FDS + HOSTED_LOGGER_FDS))),
     };
   }
 
@@ -122,7 +122,7 @@ export class Scanner {
         e.host?.close();
         if (e.host) this.hosted.delete(e.host.hostedId);
         for (const fd of e.pipe) fs.closeSync(fd);
-        this.held -= PIPE_FDS + HOSTED_LOG_FDS + STDERR_TEE_FDS;
+        this.held -= PIPE_FDS + HOSTED_LOGGER_FDS + STDERR_TEE_FDS;
       }
       this.entries.delete(key);
     }
@@ -161,7 +161,7 @@ export class Scanner {
           }
         }
       }
-      const need = hasLog ? 2 * SUPERVISOR_FDS + STDERR_TEE_FDS + PIPE_FDS + HOSTED_LOG_FDS : SUPERVISOR_FDS;
+      const need = hasLog ? 2 * SUPERVISOR_FDS + STDERR_TEE_FDS + PIPE_FDS + HOSTED_LOGGER_FDS : SUPERVISOR_FDS;
       if (need > this.room()) {
         warn(`unable to start ${name}: descriptor limit ${this.budget.limit} reached`);
         return;
@@ -179,7 +179,7 @@ export class Scanner {
             return;
           }
         }
-        this.held += PIPE_FDS + HOSTED_LOG_FDS + STDERR_TEE_FDS;
+        this.held += PIPE_FDS + HOSTED_LOGGER_FDS + STDERR_TEE_FDS;
       }
       const pipeIno = pipe ? fs.fstatSync(pipe[0], { bigint: true }).ino : 0n;
       // A hosted logger's warnings are kept as a logger child's are (warnings.ts); a failed write leaves them on svscan's stderr only.
@@ -188,7 +188,7 @@ export class Scanner {
         this.opts.stderr(text);
         recorder.add(text);
       };
-      const host = pipe ? new HostedLog({ pipeRead: pipe[0], pipeIno, dir: `${path}/log`, env: this.opts.env, stderr: logStderr, hosts: this.hosts }) : undefined;
+      const host = pipe ? new HostedLogger({ pipeRead: pipe[0], pipeIno, dir: `${path}/log`, env: this.opts.env, stderr: logStderr, hosts: this.hosts }) : undefined;
       if (host) this.hosted.set(host.hostedId, host);
       entry = { name, active: false, pipe, pipeIno, pipeReopened, main: undefined, log: undefined, host };
       this.entries.set(key, entry);

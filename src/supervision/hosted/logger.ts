@@ -10,9 +10,9 @@ import { parseLogScript, resolveLogScript, MAX_LOG_SCRIPT } from './logscript.js
 import { MAX_HOSTED_FILES, PLACEHOLDER_ARGS, PLACEHOLDER_ARGV0, placeholderPath } from './protocol.js';
 
 /** Descriptors svscan itself holds for a hosted logger (the host holds the rest, as the log user). */
-export const HOSTED_LOG_FDS = 0;
+export const HOSTED_LOGGER_FDS = 0;
 
-export interface HostedLogOptions {
+export interface HostedLoggerOptions {
   /** The read end of the service's log pipe (svscan holds both ends). */
   pipeRead: number;
   /** Inode of the service's log pipe (svscan holds both ends). */
@@ -33,7 +33,7 @@ interface Plan {
   gid: number | undefined;
 }
 
-/** supervise/loghost: the placeholder svscan started, for a restarted svscan. */
+/** `supervise/loghost` (named after the log host): the placeholder svscan started, for a restarted svscan. */
 interface Record {
   pid: number;
   start: string;
@@ -50,7 +50,7 @@ interface Record {
  * whose pid svstat shows and svc signals), and the log host of USER does
  * the logging. Any other `log/run` runs as it is, as under C svscan.
  */
-export class HostedLog implements ChildHooks {
+export class HostedLogger implements ChildHooks {
   private readonly id: number;
   private plan: Plan | undefined;
   /** The placeholder now running, or 0. */
@@ -59,7 +59,7 @@ export class HostedLog implements ChildHooks {
   private lastSignal: NodeJS.Signals | undefined;
   private closed = false;
 
-  constructor(private readonly opts: HostedLogOptions) {
+  constructor(private readonly opts: HostedLoggerOptions) {
     this.id = opts.hosts.newId();
   }
 

@@ -27,7 +27,7 @@ export interface HostUser {
 }
 
 /**
- * svscan's log hosts: one process per log user (see host.ts), started,
+ * svscan's log hosts: one process per log user (see loghost.ts), started,
  * watched and restarted here. svscan only tells a host which placeholder
  * each logger works for; it never does a logger's file work itself.
  */

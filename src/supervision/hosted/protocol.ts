@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import type net from 'node:net';
 
 /**
- * svscan and a log host (one process per log user, see hosts.ts and
- * host.ts) talk over a stream socket that is the host's fd HOST_FD, one
+ * svscan and a log host (one process per log user, see loghosts.ts and
+ * loghost.ts) talk over a stream socket that is the host's fd HOST_FD, one
  * JSON object a line. svscan never takes the host's word for anything that
  * touches its own rights: the host can only ask svscan to restart a
  * placeholder of its own user, which that user could do anyway.
