@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 import { runProgram } from './program.js';
-import { main } from '../programs/envdir.js';
-await runProgram('envdir', main);
+import { loaderMain } from '../programs/loaders.js';
+await runProgram('envdir', loaderMain('envdir'));

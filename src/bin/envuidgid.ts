@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 import { runProgram } from './program.js';
-import { main } from '../programs/envuidgid.js';
-await runProgram('envuidgid', main);
+import { loaderMain } from '../programs/loaders.js';
+await runProgram('envuidgid', loaderMain('envuidgid'));

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 import { runProgram } from './program.js';
-import { main } from '../programs/fghack.js';
-await runProgram('fghack', main);
+import { fghackMain } from '../programs/loaders.js';
+await runProgram('fghack', fghackMain);

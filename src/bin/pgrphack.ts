@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 import { runProgram } from './program.js';
-import { main } from '../programs/pgrphack.js';
-await runProgram('pgrphack', main);
+import { loaderMain } from '../programs/loaders.js';
+await runProgram('pgrphack', loaderMain('pgrphack'));

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 import { runProgram } from './program.js';
-import { main } from '../programs/setlock.js';
-await runProgram('setlock', main);
+import { loaderMain } from '../programs/loaders.js';
+await runProgram('setlock', loaderMain('setlock'));

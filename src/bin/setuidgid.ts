@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 import { runProgram } from './program.js';
-import { main } from '../programs/setuidgid.js';
-await runProgram('setuidgid', main);
+import { loaderMain } from '../programs/loaders.js';
+await runProgram('setuidgid', loaderMain('setuidgid'));

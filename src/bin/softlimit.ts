@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 import { runProgram } from './program.js';
-import { main } from '../programs/softlimit.js';
-await runProgram('softlimit', main);
+import { loaderMain } from '../programs/loaders.js';
+await runProgram('softlimit', loaderMain('softlimit'));

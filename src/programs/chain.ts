@@ -3,22 +3,14 @@ import { RLIMIT, setrlimit } from '../posix/index.js';
 import { ChainState, ourProgram, ownDir, type OurProgram } from '../supervision/chain.js';
 import { errstr } from '../djb/errstr.js';
 import { progName } from '../djb/getopt.js';
-import type { Link } from '../supervision/link.js';
+import type { Loaders } from '../supervision/link.js';
 import { environList, type EnvEdit } from '../djb/pathexec.js';
 import { PACKAGE_DIR_ENV, type ProgramIo } from '../supervision/program.js';
-import { link as envdir } from './envdir.js';
-import { link as envuidgid } from './envuidgid.js';
-import { fghackHere } from './fghack.js';
-import { link as pgrphack } from './pgrphack.js';
-import { link as setlock } from './setlock.js';
-import { link as setuidgid } from './setuidgid.js';
-import { link as softlimit } from './softlimit.js';
-
-/** The loaders one process runs in a row. */
-const LINKS: Record<string, Link> = { envdir, envuidgid, pgrphack, setlock, setuidgid, softlimit };
 
 /** Ours, run in this process when a link would exec them: the loaders, fghack, and multilog as the last link. */
-const IN_PROCESS = new Set([...Object.keys(LINKS), 'multilog', 'fghack']);
+function inProcess(loaders: Loaders): Set<string> {
+  return new Set([...Object.keys(loaders.links), 'multilog', 'fghack']);
+}
 
 /** Limits a Node process lives with; the others are not set before an in-process multilog. */
 const NODE_SAFE = new Set<number>([RLIMIT.CORE, RLIMIT.FSIZE, RLIMIT.CPU, RLIMIT.RSS]);
@@ -35,13 +27,14 @@ interface Next {
  * ours, that one's work here too, in order, with its own messages and exit
  * codes; execs the first program that is not ours (or runs our multilog or
  * fghack here). Returns only an exit code of a link that stopped the chain.
+ * `loaders` is the registry (programs/loaders.ts).
  */
-export async function runChain(first: string, argv: string[], io: ProgramIo, state: ChainState = new ChainState(environList(io.env))): Promise<number> {
+export async function runChain(loaders: Loaders, first: string, argv: string[], io: ProgramIo, state: ChainState = new ChainState(environList(io.env))): Promise<number> {
   let link: Next = { name: first, args: argv, argv0: io.argv0 };
   for (;;) {
-    const result = LINKS[link.name]!(link.args, { prog: progName(link.argv0, link.name), state, stderr: io.stderr });
+    const result = loaders.links[link.name]!(link.args, { prog: progName(link.argv0, link.name), state, stderr: io.stderr });
     if ('exit' in result) return result.exit;
-    const after = await execNext(state, link.name, result.next, result.edits ?? [], io);
+    const after = await execNext(loaders, state, link.name, result.next, result.edits ?? [], io);
     if (typeof after === 'number') return after;
     link = after;
   }
@@ -51,9 +44,9 @@ export async function runChain(first: string, argv: string[], io: ProgramIo, sta
  * What `prog`'s exec of `argv` (with `edits`) does: the next link when it is
  * one of our loaders, our multilog or fghack run here, else the real execve.
  */
-export async function execNext(state: ChainState, prog: string, argv: string[], edits: readonly EnvEdit[], io: ProgramIo): Promise<number | Next> {
+export async function execNext(loaders: Loaders, state: ChainState, prog: string, argv: string[], edits: readonly EnvEdit[], io: ProgramIo): Promise<number | Next> {
   const searchPath = state.env('PATH');
-  const next = ourProgram(argv, searchPath, ownDir(process.argv[1]), IN_PROCESS);
+  const next = ourProgram(argv, searchPath, ownDir(process.argv[1]), inProcess(loaders));
   state.edit(edits);
   if (!next) state.execFinal(prog, argv, searchPath, io.stderr);
   const refused = state.execWouldFail();
@@ -62,15 +55,15 @@ export async function execNext(state: ChainState, prog: string, argv: string[], 
     return 111;
   }
   if (next.name === 'multilog') return runHere(next, state);
-  if (next.name === 'fghack') return fghackHere(next.file, next.argv.slice(1), state, io);
+  if (next.name === 'fghack') return loaders.fghack(next.file, next.argv.slice(1), state, io);
   return { name: next.name, args: next.argv.slice(1), argv0: next.argv[0] ?? next.name };
 }
 
 /** Continues a chain in fghack's child: `argv` is what fghack execs. */
-export async function chainFromFghack(argv: string[], state: ChainState, io: ProgramIo): Promise<number> {
-  const after = await execNext(state, 'fghack', argv, [], io);
+export async function chainFromFghack(loaders: Loaders, argv: string[], state: ChainState, io: ProgramIo): Promise<number> {
+  const after = await execNext(loaders, state, 'fghack', argv, [], io);
   if (typeof after === 'number') return after;
-  return runChain(after.name, after.args, { ...io, argv0: after.argv0 }, state);
+  return runChain(loaders, after.name, after.args, { ...io, argv0: after.argv0 }, state);
 }
 
 /**

@@ -5,9 +5,7 @@ import type { ChainState } from '../supervision/chain.js';
 import { errcode, errstr } from '../djb/errstr.js';
 import type { LinkIo, LinkResult } from '../supervision/link.js';
 import type { EnvEdit } from '../djb/pathexec.js';
-import type { ProgramIo } from '../supervision/program.js';
 import { envdirValue } from '../supervision/loader-rules.js';
-import { runChain } from './chain.js';
 
 class Fatal extends Error {}
 
@@ -111,8 +109,4 @@ export function link(argv: string[], io: LinkIo): LinkResult {
     closeSync(start);
   }
   return { next: child, edits };
-}
-
-export function main(argv: string[], io: ProgramIo): Promise<number> {
-  return runChain('envdir', argv, io);
 }

@@ -1,7 +1,5 @@
 import { getpwnam } from '../posix/index.js';
 import type { LinkIo, LinkResult } from '../supervision/link.js';
-import type { ProgramIo } from '../supervision/program.js';
-import { runChain } from './chain.js';
 
 /** envuidgid account child: GID and UID of the account into the environment; exec child. */
 export function link(argv: string[], io: LinkIo): LinkResult {
@@ -22,8 +20,4 @@ export function link(argv: string[], io: LinkIo): LinkResult {
       { name: 'UID', value: String(pw.uid) },
     ],
   };
-}
-
-export function main(argv: string[], io: ProgramIo): Promise<number> {
-  return runChain('envuidgid', argv, io);
 }

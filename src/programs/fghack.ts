@@ -1,11 +1,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, read } from 'node:fs';
 import { O_CLOEXEC, pipe2 } from '../posix/index.js';
-import { ChainState } from '../supervision/chain.js';
+import type { ChainState } from '../supervision/chain.js';
 import { errstr } from '../djb/errstr.js';
-import { environList } from '../djb/pathexec.js';
 import type { ProgramIo } from '../supervision/program.js';
-import { chainFromFghack } from './chain.js';
 
 /**
  * Set only in the environment of the process fghack starts, to the chain's
@@ -51,27 +49,6 @@ function untilEof(fd: number): Promise<void> {
       });
     next();
   });
-}
-
-/**
- * fghack child: runs child holding write ends of a pipe, waits until every
- * copy is closed (the child and whatever it left in the background), then
- * exits with the child's exit code.
- */
-export async function main(argv: string[], io: ProgramIo): Promise<number> {
-  const limits = io.env[FGHACK_CHILD_ENV];
-  if (limits !== undefined) {
-    delete io.env[FGHACK_CHILD_ENV];
-    const state = new ChainState(environList(io.env));
-    state.adoptLimits(limits);
-    return chainFromFghack(argv, state, io);
-  }
-  const script = process.argv[1];
-  if (script === undefined) {
-    io.stderr('fghack: fatal: unable to find this program\n');
-    return 111;
-  }
-  return fghackHere(script, argv, new ChainState(environList(io.env)), io);
 }
 
 /**

@@ -1,7 +1,5 @@
 import { setsid } from '../posix/index.js';
 import type { LinkIo, LinkResult } from '../supervision/link.js';
-import type { ProgramIo } from '../supervision/program.js';
-import { runChain } from './chain.js';
 
 /** pgrphack child: a new session (failure ignored, as 0.76), then exec child. */
 export function link(argv: string[], io: LinkIo): LinkResult {
@@ -15,8 +13,4 @@ export function link(argv: string[], io: LinkIo): LinkResult {
     // 0.76 ignores setsid's result: already a group leader is fine.
   }
   return { next: argv };
-}
-
-export function main(argv: string[], io: ProgramIo): Promise<number> {
-  return runChain('pgrphack', argv, io);
 }

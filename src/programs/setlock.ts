@@ -3,8 +3,6 @@ import { flock, LOCK_EX, LOCK_NB } from '../posix/index.js';
 import { errstr } from '../djb/errstr.js';
 import { getopt } from '../djb/getopt.js';
 import type { LinkIo, LinkResult } from '../supervision/link.js';
-import type { ProgramIo } from '../supervision/program.js';
-import { runChain } from './chain.js';
 
 const USAGE = 'setlock: usage: setlock [ -nNxX ] file program [ arg ... ]\n';
 
@@ -54,8 +52,4 @@ export function link(argv: string[], io: LinkIo): LinkResult {
   }
   io.state.hold(fd);
   return { next: child };
-}
-
-export function main(argv: string[], io: ProgramIo): Promise<number> {
-  return runChain('setlock', argv, io);
 }

@@ -1,8 +1,6 @@
 import { getpwnam, setgid, setgroups, setuid } from '../posix/index.js';
 import { errstr } from '../djb/errstr.js';
 import type { LinkIo, LinkResult } from '../supervision/link.js';
-import type { ProgramIo } from '../supervision/program.js';
-import { runChain } from './chain.js';
 
 /** setuidgid account child: groups {gid}, then gid, then uid; exec child. */
 export function link(argv: string[], io: LinkIo): LinkResult {
@@ -30,8 +28,4 @@ export function link(argv: string[], io: LinkIo): LinkResult {
     return { exit: 111 };
   }
   return { next: child };
-}
-
-export function main(argv: string[], io: ProgramIo): Promise<number> {
-  return runChain('setuidgid', argv, io);
 }

@@ -2,9 +2,7 @@ import type { ChainState } from '../supervision/chain.js';
 import { errstr } from '../djb/errstr.js';
 import { getopt } from '../djb/getopt.js';
 import type { LinkIo, LinkResult } from '../supervision/link.js';
-import type { ProgramIo } from '../supervision/program.js';
 import { parseLimit, RESOURCES } from '../supervision/loader-rules.js';
-import { runChain } from './chain.js';
 
 const USAGE =
   'softlimit: usage: softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child\n';
@@ -50,8 +48,4 @@ export function link(argv: string[], io: LinkIo): LinkResult {
     return { exit: 100 };
   }
   return { next: parsed.rest };
-}
-
-export function main(argv: string[], io: ProgramIo): Promise<number> {
-  return runChain('softlimit', argv, io);
 }
