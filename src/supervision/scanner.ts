@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { getrlimit, O_CLOEXEC, pipe2, RLIMIT, setNonblock } from '../posix/index.js';
 import { errcode, errstr } from '../djb/errstr.js';
-import { HOSTED_LOGGER_FDS, HostedLogger } from './hosted/logger.js';
+import { HOSTED_LOGGER_FDS, HostedLoggerHooks } from './hosted/logger.js';
 import { LogHosts } from './hosted/loghosts.js';
 import { readChildRecord, stillRunning } from './sidecar.js';
 import { WarningRecorder } from './warnings.js';
@@ -44,7 +44,7 @@ interface Entry {
   main: Supervisor | undefined;
   log: Supervisor | undefined;
   /** The logger svscan hosts for this service (hosted/logger.ts), when it has a log pipe. */
-  host: HostedLogger | undefined;
+  host: HostedLoggerHooks | undefined;
 }
 
 /** How many services fit in the descriptor limit, as svscan reports at start-up. */
@@ -70,7 +70,7 @@ export interface FdBudget {
 export class Scanner {
   private readonly opts: ScannerOptions;
   private readonly entries = new Map<string, Entry>();
-  private readonly hosted = new Map<number, HostedLogger>();
+  private readonly hosted = new Map<number, HostedLoggerHooks>();
   private readonly hosts: LogHosts;
   readonly budget: FdBudget;
   /** Descriptors held by supervisors and pipes now. */
@@ -188,7 +188,7 @@ export class Scanner {
         this.opts.stderr(text);
         recorder.add(text);
       };
-      const host = pipe ? new HostedLogger({ pipeRead: pipe[0], pipeIno, dir: `${path}/log`, env: this.opts.env, stderr: logStderr, hosts: this.hosts }) : undefined;
+      const host = pipe ? new HostedLoggerHooks({ pipeRead: pipe[0], pipeIno, dir: `${path}/log`, env: this.opts.env, stderr: logStderr, hosts: this.hosts }) : undefined;
       if (host) this.hosted.set(host.hostedId, host);
       entry = { name, active: false, pipe, pipeIno, pipeReopened, main: undefined, log: undefined, host };
       this.entries.set(key, entry);

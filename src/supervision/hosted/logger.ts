@@ -44,13 +44,15 @@ interface Record {
 }
 
 /**
- * One service's logger under svscan. When `log/run` is the plain
+ * svscan's side of one service's logger (the log host's side is
+ * `HostedLogger` in loghost.ts): the hooks of the log service's supervisor.
+ * When `log/run` is the plain
  * `exec [setuidgid USER] multilog ...` of our commands (logscript.ts),
  * supervise starts a placeholder as USER instead (a sleep named multilog,
  * whose pid svstat shows and svc signals), and the log host of USER does
  * the logging. Any other `log/run` runs as it is, as under C svscan.
  */
-export class HostedLogger implements ChildHooks {
+export class HostedLoggerHooks implements ChildHooks {
   private readonly id: number;
   private plan: Plan | undefined;
   /** The placeholder now running, or 0. */

@@ -132,7 +132,7 @@ export async function runHost(io: ProgramIo): Promise<number> {
   return 0;
 }
 
-/** One service's logger inside the host. Everything it does is queued in order (`later`). */
+/** One hosted logger: a service's logger inside the host. Everything it does is queued in order (`later`). */
 class HostedLogger {
   private key = '';
   private script: Script | undefined;
