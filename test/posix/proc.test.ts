@@ -35,7 +35,7 @@ describe('/proc/PID/stat', () => {
     const p = startProcess('/bin/sh', ['-c', 'true & echo $!; exec sleep 60']);
     const zombie = await pollUntil('the background pid', () => {
       const line = p.stdout().split('\n')[0];
-      return line && /^\d+$/.test(line) ? Number(line) : undefined;
+      return line !== undefined && /^\d+$/.test(line) ? Number(line) : undefined;
     });
     await pollUntil('the zombie', () => procStat(zombie)?.state === 'Z', { timeoutMs: 20_000 });
     expect(procStat(zombie)?.ppid).toBe(p.pid);
