@@ -1,6 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, opendirSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { getpwnam, getrlimit, RLIMIT, type Rlimit } from '../posix/index.js';
+import { prlimitWords, setprivWords, utilLinux } from '../posix/utillinux.js';
 import { ourProgram, ownDir } from './chain.js';
 import { getopt } from './getopt.js';
 import { applyEnvEdits, type EnvEdit } from './pathexec.js';
@@ -36,6 +37,12 @@ export interface FastPlan {
   setsid: boolean;
   /** `exec 2>&1` in the script. */
   stderrToStdout: boolean;
+  /**
+   * What runs before the program (util-linux setpriv for the user, prlimit for
+   * the limits; empty without either), ending in `--`: the program is then
+   * exec'd by execvp of argv[0] (see src/posix/utillinux.ts).
+   */
+  via: string[];
 }
 
 export type PlanResult = { plan: FastPlan } | { reason: string };
@@ -138,6 +145,19 @@ function envdirEdits(serviceDir: string, dirName: string): EnvEdit[] {
   return edits;
 }
 
+/**
+ * Every directory down to `dir` searchable by `uid`/`gid` (mode bits), so
+ * that the exec as that user does not fail where root's checks passed.
+ */
+function searchable(dir: string, uid: number, gid: number, word: string): void {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const st = statSync(d);
+    const bit = st.uid === uid ? st.mode & 0o100 : st.gid === gid ? st.mode & 0o010 : st.mode & 0o001;
+    if (!bit) no(`program ${word} not reachable by the user`);
+    if (d === '/') return;
+  }
+}
+
 /** The first file sh/pathexec would run for `word`, checked to be a program the kernel runs itself. */
 function finalFile(word: string, searchPath: string | undefined, serviceDir: string, user: FastPlan['user']): string {
   if (word === '') return no('empty program name');
@@ -157,6 +177,7 @@ function finalFile(word: string, searchPath: string | undefined, serviceDir: str
     const gid = user?.gid ?? process.getgid!();
     const bits = uid === 0 ? (st.mode & 0o111 ? 1 : 0) : st.uid === uid ? st.mode & 0o100 : st.gid === gid ? st.mode & 0o010 : st.mode & 0o001;
     if (!bits) return no(`program ${word} not executable`);
+    if (uid !== 0) searchable(path.dirname(abs), uid, gid, word);
     const fd = openSync(abs, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
     try {
       if (!fstatSync(fd).isFile()) no(`program ${word} is not a file`);
@@ -236,9 +257,22 @@ function plan(dir: string, env: NodeJS.ProcessEnv, scriptPath: string | undefine
     if (!ours) {
       if (loaders === 0) return no('the program is not one of our loaders');
       const file = finalFile(argv[0]!, searchPath, serviceDir, user);
-      // The limits are set while a shell waits (see faststart.ts); that shell searches the final PATH.
-      if (limits.size > 0 && !argv[0]!.includes('/') && getenv(environ, 'PATH') !== searchPath) return no('PATH changed by the last envdir');
-      return { file, argv, environ, user, limits: [...limits], setsid, stderrToStdout: script.stderrToStdout };
+      // setpriv, prlimit (or the waiting shell, see faststart.ts) search the final PATH.
+      if ((limits.size > 0 || user) && !argv[0]!.includes('/') && getenv(environ, 'PATH') !== searchPath) return no('PATH changed by the last envdir');
+      const tools = utilLinux();
+      const via: string[] = [];
+      if (user) {
+        if (!tools.setpriv) return no('no util-linux setpriv for setuidgid');
+        // setpriv takes a numeric id for an account name first: an account named by a number would mislead it.
+        const named = getpwnam(String(user.uid));
+        if (named && named.uid !== user.uid) return no(`an account named ${user.uid}`);
+        via.push(...setprivWords(tools.setpriv, user.uid, user.gid));
+      }
+      if (limits.size > 0) {
+        if (tools.prlimit) via.push(...prlimitWords(tools.prlimit, [...limits]));
+        else if (user) return no('no util-linux prlimit for another user\'s limits');
+      }
+      return { file, argv, environ, user, limits: [...limits], setsid, stderrToStdout: script.stderrToStdout, via };
     }
     if (!REPLAYED.has(ours.name)) return no(`${ours.name} is not replayed`);
     loaders++;

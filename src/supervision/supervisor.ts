@@ -4,7 +4,7 @@ import net from 'node:net';
 import { mkfifo, processStartTime, signalProcess, tryLockExclusive } from '../posix/index.js';
 import { errcode, errstr } from './errstr.js';
 import { planRun } from './fastpath.js';
-import { othersLimitsAllowed, startPlan } from './faststart.js';
+import { startPlan } from './faststart.js';
 import { emptyHistory, noteExit, noteStart, readHistory, writeHistory, type History } from './history.js';
 import { commandOf, TABLE, type Action } from './machine.js';
 import { readChildRecord, writeChildRecord } from './sidecar.js';
@@ -451,7 +451,7 @@ export class Supervisor {
             const planned = planRun(this.base, this.opts.env);
             if ('plan' in planned) {
               child = startPlan(planned.plan, this.base, fds.stdio as [number, number, number]);
-              this.why = planned.plan.user && planned.plan.limits.length > 0 && !othersLimitsAllowed() ? "no CAP_SYS_RESOURCE for another user's limits" : 'the start failed';
+              this.why = 'the start failed';
             } else this.why = planned.reason;
             if (child) this.how = 'fast';
           }
