@@ -1,0 +1,101 @@
+/**
+ * The fast path's util-linux steps (src/posix/utillinux.ts): setuidgid runs
+ * through setpriv and softlimit through prlimit(1), both at fixed paths.
+ * Without them (DJBPKG_TEST_UTILLINUX=none) a setuidgid chain runs ./run and a
+ * softlimit chain waits in a shell for supervise's prlimit(2). And an attack:
+ * a service user who can put a `setpriv` or `prlimit` of its own first in
+ * svscan's PATH gets nothing run as root.
+ */
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { useInstalledRuntime } from '../support/installed.js';
+import { startProcess } from '../support/procs.js';
+import { tempDir } from '../support/tmp.js';
+
+const rt = useInstalledRuntime();
+const isRoot = process.getuid?.() === 0;
+
+/** A program that writes who it is and its address-space limit to $OUT/<service>. */
+const PROGRAM = '#!/bin/sh\n{ echo "uid $(id -u) groups $(id -G)"; echo "as $(ulimit -v)"; } > "$OUT/${PWD##*/}.tmp" && mv "$OUT/${PWD##*/}.tmp" "$OUT/${PWD##*/}"\nexec sleep 100000\n';
+
+async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Runs svscan on services {name: run script} until each has written its output or a child record; returns both. */
+async function scan(services: Record<string, string>, env: Record<string, string>, pathFirst = '') {
+  const base = tempDir('djbpkg-fptools-');
+  chmodSync(base, 0o755);
+  const out = path.join(base, 'out');
+  mkdirSync(out, { mode: 0o1777 });
+  chmodSync(out, 0o1777);
+  const prog = path.join(base, 'prog');
+  writeFileSync(prog, PROGRAM, { mode: 0o755 });
+  const root = path.join(base, 'service');
+  for (const [name, run] of Object.entries(services)) {
+    mkdirSync(path.join(root, name), { recursive: true, mode: 0o755 });
+    writeFileSync(path.join(root, name, 'run'), run.replaceAll('PROG', prog), { mode: 0o755 });
+  }
+  const log = path.join(base, 'svscan.log');
+  const fd = openSync(log, 'a');
+  const svscan = startProcess(rt.command('svscan'), [root], {
+    cwd: root,
+    env: { PATH: `${pathFirst}${rt.commandDir}:/usr/bin:/bin`, OUT: out, ...env },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  try {
+    const names = Object.keys(services);
+    await until('outputs', () => names.every((n) => existsSync(path.join(out, n)) && existsSync(path.join(root, n, 'supervise/child'))), 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}: ${readFileSync(log, 'utf8').slice(0, 2000)}`);
+    });
+    const result: Record<string, { out: string; run: string; why: string }> = {};
+    for (const n of names) {
+      const rec = readFileSync(path.join(root, n, 'supervise/child'), 'utf8');
+      result[n] = { out: readFileSync(path.join(out, n), 'utf8'), run: /^run (\S+)$/m.exec(rec)?.[1] ?? '', why: /^why (.*)$/m.exec(rec)?.[1] ?? '' };
+    }
+    return { result, base };
+  } finally {
+    svscan.child.kill('SIGKILL');
+    await svscan.exited;
+  }
+}
+
+describe.skipIf(!isRoot)('the fast path with and without util-linux (needs root: setuidgid)', () => {
+  it('without setpriv and prlimit: setuidgid chains run ./run, softlimit alone waits in a shell', async () => {
+    const { result } = await scan(
+      {
+        uid: '#!/bin/sh\nexec setuidgid nobody softlimit -m 100000000 PROG\n',
+        lim: '#!/bin/sh\nexec softlimit -m 100000000 PROG\n',
+      },
+      { DJBPKG_TEST_UTILLINUX: 'none' },
+    );
+    expect(result.uid!.run).toBe('script');
+    expect(result.uid!.why).toBe('no util-linux setpriv for setuidgid');
+    expect(result.uid!.out).toBe('uid 65534 groups 65534\nas 97656\n');
+    expect(result.lim!.run).toBe('fast');
+    expect(result.lim!.out).toBe('uid 0 groups 0\nas 97656\n');
+  }, 120_000);
+
+  it("runs only the fixed setpriv and prlimit, never a service user's copy first in PATH", async () => {
+    const trap = tempDir('djbpkg-fptrap-');
+    chmodSync(trap, 0o755);
+    const bin = path.join(trap, 'bin');
+    mkdirSync(bin, { mode: 0o755 });
+    chownSync(bin, 65534, 65534);
+    const marker = path.join(trap, 'ran-as-root');
+    for (const tool of ['setpriv', 'prlimit']) {
+      writeFileSync(path.join(bin, tool), `#!/bin/sh\n[ "$(id -u)" = 0 ] && echo ${tool} > ${marker}\nexec /usr/bin/${tool} "$@"\n`, { mode: 0o755 });
+      chownSync(path.join(bin, tool), 65534, 65534);
+    }
+    const { result } = await scan({ issue: '#!/bin/sh\nexec 2>&1\nexec setuidgid nobody softlimit -m 100000000 PROG\n' }, {}, `${bin}:`);
+    expect(result.issue!.run).toBe('fast');
+    expect(result.issue!.out).toBe('uid 65534 groups 65534\nas 97656\n');
+    expect(existsSync(marker)).toBe(false);
+  }, 120_000);
+});
