@@ -98,4 +98,48 @@ describe.skipIf(!isRoot)('the fast path with and without util-linux (needs root:
     expect(result.issue!.out).toBe('uid 65534 groups 65534\nas 97656\n');
     expect(existsSync(marker)).toBe(false);
   }, 120_000);
+
+  it('plans once, yet an edited env file or ./run takes effect at the next start (as 0.76 reads them each time)', async () => {
+    const base = tempDir('djbpkg-fpcache-');
+    chmodSync(base, 0o755);
+    const out = path.join(base, 'out');
+    mkdirSync(out, { mode: 0o1777 });
+    chmodSync(out, 0o1777);
+    const prog = path.join(base, 'prog');
+    writeFileSync(prog, '#!/bin/sh\necho "$N $* $(id -u)" >> "$OUT/log"\nexec sleep 100000\n', { mode: 0o755 });
+    // Appended to by two accounts.
+    writeFileSync(path.join(out, 'log'), '');
+    chmodSync(path.join(out, 'log'), 0o666);
+    const root = path.join(base, 'service');
+    const dir = path.join(root, 'svc');
+    mkdirSync(path.join(dir, 'env'), { recursive: true, mode: 0o755 });
+    writeFileSync(path.join(dir, 'env', 'N'), 'one\n');
+    writeFileSync(path.join(dir, 'run'), `#!/bin/sh\nexec envdir ./env setuidgid nobody ${prog} a\n`, { mode: 0o755 });
+    const svscan = startProcess(rt.command('svscan'), [root], { cwd: root, env: { PATH: `${rt.commandDir}:/usr/bin:/bin`, OUT: out }, stdio: ['ignore', 'ignore', 'ignore'] });
+    const lines = () => readFileSync(path.join(out, 'log'), 'utf8').split('\n').filter(Boolean);
+    const pid = () => readFileSync(path.join(dir, 'supervise/status')).readUInt32LE(12);
+    const restartAndSee = async (want: string) => {
+      const before = lines().length;
+      process.kill(pid(), 'SIGKILL');
+      await until(`line ${want}`, () => lines().length > before);
+      expect(lines().at(-1)).toBe(want);
+      expect(readFileSync(path.join(dir, 'supervise/child'), 'utf8')).toMatch(/^run fast$/m);
+    };
+    try {
+      await until('first start', () => lines().length === 1);
+      expect(lines()[0]).toBe('one a 65534');
+      await restartAndSee('one a 65534');
+      writeFileSync(path.join(dir, 'env', 'N'), 'two\n');
+      await restartAndSee('two a 65534');
+      writeFileSync(path.join(dir, 'env', 'M'), 'x\n');
+      writeFileSync(path.join(dir, 'env', 'N'), 'six\n');
+      await restartAndSee('six a 65534');
+      writeFileSync(path.join(dir, 'run'), `#!/bin/sh\nexec envdir ./env setuidgid daemon ${prog} b\n`, { mode: 0o755 });
+      await restartAndSee(`six b ${/^daemon:[^:]*:(\d+):/m.exec(readFileSync('/etc/passwd', 'utf8'))![1]}`);
+    } finally {
+      svscan.child.kill('SIGKILL');
+      await svscan.exited;
+    }
+  }, 120_000);
 });
+
