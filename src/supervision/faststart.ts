@@ -28,8 +28,9 @@ import type { FastPlan } from './fastpath.js';
  * Returns the child, or undefined when the start failed (the caller then
  * runs `./run` as before, which reports the failure in 0.76's words).
  */
-export function startPlan(plan: FastPlan, cwd: string, stdio: readonly [number, number, number]): ChildProcess | undefined {
-  const fds: (number | 'ignore')[] = [stdio[0], stdio[1], plan.stderrToStdout ? stdio[1] : stdio[2]];
+export function startPlan(plan: FastPlan, cwd: string, stdio: readonly (number | 'ignore')[]): ChildProcess | undefined {
+  // 0-2, then whatever supervise passes above them (a notification-fd's pipe), each at its number.
+  const fds: (number | 'ignore')[] = [stdio[0]!, stdio[1]!, plan.stderrToStdout ? stdio[1]! : stdio[2]!, ...stdio.slice(3)];
   const env: NodeJS.ProcessEnv = {};
   for (const entry of plan.environ) {
     const at = entry.indexOf('=');
@@ -45,6 +46,8 @@ export function startPlan(plan: FastPlan, cwd: string, stdio: readonly [number, 
     if (plan.limits.length === 0) {
       return spawn(plan.file, plan.argv.slice(1), { argv0: plan.argv[0], cwd, env, stdio: fds, detached: plan.setsid });
     }
+    // The waiting shell reads fd 3: with descriptors above 2 to pass, ./run instead.
+    if (fds.length > 3) return undefined;
     gate = pipe2(O_CLOEXEC);
     // dash: wait for supervise's go (end of file without it: exit 111, never the program without its limits).
     const script = 'read go <&3 || exit 111; exec "$@" 3<&-';

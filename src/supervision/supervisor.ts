@@ -444,13 +444,12 @@ export class Supervisor {
         if (instead) {
           child = spawn(instead.file, instead.args, { cwd: this.base, env, stdio: fds.stdio, argv0: instead.argv0, uid: instead.uid, gid: instead.gid });
         } else {
-          // The fast path passes descriptors 0-2 only: a readiness pipe needs ./run.
           if (hooks) this.why = 'a logger';
-          else if (fds.stdio.length !== 3 || !fds.stdio.every((fd) => typeof fd === 'number')) this.why = 'notification-fd';
+          else if (!fds.stdio.slice(0, 3).every((fd) => typeof fd === 'number')) this.why = 'descriptors 0-2';
           else if (fastPathOn()) {
             const planned = planRun(this.base, this.opts.env);
             if ('plan' in planned) {
-              child = startPlan(planned.plan, this.base, fds.stdio as [number, number, number]);
+              child = startPlan(planned.plan, this.base, fds.stdio);
               this.why = 'the start failed';
             } else this.why = planned.reason;
             if (child) this.how = 'fast';

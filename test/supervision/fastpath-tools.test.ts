@@ -9,6 +9,7 @@
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readHistory } from '../../src/supervision/history.js';
 import { useInstalledRuntime } from '../support/installed.js';
 import { startProcess } from '../support/procs.js';
 import { tempDir } from '../support/tmp.js';
@@ -136,6 +137,29 @@ describe.skipIf(!isRoot)('the fast path with and without util-linux (needs root:
       await restartAndSee('six a 65534');
       writeFileSync(path.join(dir, 'run'), `#!/bin/sh\nexec envdir ./env setuidgid daemon ${prog} b\n`, { mode: 0o755 });
       await restartAndSee(`six b ${/^daemon:[^:]*:(\d+):/m.exec(readFileSync('/etc/passwd', 'utf8'))![1]}`);
+    } finally {
+      svscan.child.kill('SIGKILL');
+      await svscan.exited;
+    }
+  }, 120_000);
+
+  it('a service with a notification-fd takes the fast path: its program gets the readiness pipe on that fd', async () => {
+    const base = tempDir('djbpkg-fpready-');
+    chmodSync(base, 0o755);
+    const prog = path.join(base, 'prog');
+    writeFileSync(prog, '#!/bin/sh\nsleep 1; echo >&5; exec sleep 100000\n', { mode: 0o755 });
+    const root = path.join(base, 'service');
+    const dir = path.join(root, 'svc');
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    writeFileSync(path.join(dir, 'run'), `#!/bin/sh\nexec setuidgid nobody softlimit -m 100000000 ${prog}\n`, { mode: 0o755 });
+    writeFileSync(path.join(dir, 'notification-fd'), '5\n');
+    const svscan = startProcess(rt.command('svscan'), [root], { cwd: root, env: { PATH: `${rt.commandDir}:/usr/bin:/bin` }, stdio: ['ignore', 'ignore', 'ignore'] });
+    try {
+      await until('ready', () => (readHistory(path.join(dir, 'supervise'))?.ready ?? 0) > 0);
+      const h = readHistory(path.join(dir, 'supervise'))!;
+      expect(h.readyFd).toBe(5);
+      expect(h.ready - h.started).toBeGreaterThanOrEqual(900);
+      expect(readFileSync(path.join(dir, 'supervise/child'), 'utf8')).toMatch(/^run fast$/m);
     } finally {
       svscan.child.kill('SIGKILL');
       await svscan.exited;
