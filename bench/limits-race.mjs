@@ -38,6 +38,13 @@ async function loop(env) {
 }
 
 const burners = [0, 1].map(() => spawn('/bin/sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    for (const b of burners) b.kill('SIGKILL');
+    cleanup(base);
+    process.exit(1);
+  });
+}
 try {
   console.log(`node ${process.version}; ${RUNS} runs each; load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} at start`);
   for (const [name, env] of [['limits through prlimit(1)', {}], ['limits set in Node before execve', { DJBPKG_TEST_UTILLINUX: 'none' }]]) {
