@@ -470,8 +470,10 @@ export class Supervisor {
       this.pid = c.pid!;
       c.once('exit', (code, signal) => this.guarded('exit', () => this.onChildExit(c, code, signal)));
       c.on('error', () => {});
-      this.record();
+      // The history (which a reader of the new pid may look at), then the new pid, then the successor's record.
       this.saveHistory();
+      this.announce();
+      this.record();
       this.guarded('start hook', () => hooks?.started(c));
     } else {
       this.pid = 0;
@@ -484,8 +486,8 @@ export class Supervisor {
       else child!.once('error', report);
       // 0.76's child reports the failure and exits 111: the same as a child that died at once.
       this.exitPending = true;
+      this.announce();
     }
-    this.announce();
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.awakeDue = true;
