@@ -17,6 +17,7 @@ import {
   type Rlimit,
 } from '../posix/index.js';
 import { errstr } from '../djb/errstr.js';
+import { limitedExec } from './execlimits.js';
 import { applyEnvEdits, pathexecRun, type EnvEdit } from '../djb/pathexec.js';
 
 /**
@@ -158,10 +159,14 @@ export class ChainState {
     closeOnExecAllBut([...this.inherited, ...this.held.map((h) => h.target)]);
     const limits = this.pendingLimits();
     const attempt = (file: string, args: string[], envp: string[]): never => {
-      const saved = limits.map(([res]) => [res, getrlimit(res)] as const);
-      for (const [res, rl] of limits) setrlimit(res, rl);
+      // Through prlimit(1) where it is faithful: no V8 thread ever runs under the memory limits (execlimits.ts).
+      const how = limits.length > 0 ? limitedExec(file, args[0] ?? '', envp, searchPath, limits) : { how: 'bare' as const };
+      if (how.how === 'bare') return execve(file, args, envp);
+      const here = how.how === 'prlimit' ? how.here : limits;
+      const saved = here.map(([res]) => [res, getrlimit(res)] as const);
+      for (const [res, rl] of here) setrlimit(res, rl);
       try {
-        return execve(file, args, envp);
+        return how.how === 'prlimit' ? execve(how.words[0]!, ['prlimit', ...how.words.slice(1), ...args], envp) : execve(file, args, envp);
       } finally {
         for (const [res, rl] of saved) setrlimit(res, rl);
       }

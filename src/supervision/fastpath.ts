@@ -1,7 +1,9 @@
 import { closeSync, constants, fstatSync, openSync, opendirSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { getpwnam, getrlimit, RLIMIT, type Rlimit } from '../posix/index.js';
-import { ourProgram, ownDir } from './chain.js';
+import { RLIMIT, type Rlimit } from '../posix/index.js';
+import { prlimitWords, setprivWords, utilLinux } from '../posix/utillinux.js';
+import { ourProgram, ownDir, resolveExec } from './chain.js';
+import { dep, lookupAccount, ownLimit, recording, unchanged, type PlanDeps } from './plandeps.js';
 import { getopt } from '../djb/getopt.js';
 import { applyEnvEdits, type EnvEdit } from '../djb/pathexec.js';
 import { parsePlainScript } from './runscript.js';
@@ -36,6 +38,12 @@ export interface FastPlan {
   setsid: boolean;
   /** `exec 2>&1` in the script. */
   stderrToStdout: boolean;
+  /**
+   * What runs before the program (util-linux setpriv for the user, prlimit for
+   * the limits; empty without either), ending in `--`: the program is then
+   * exec'd by execvp of argv[0] (see src/posix/utillinux.ts).
+   */
+  via: string[];
 }
 
 export type PlanResult = { plan: FastPlan } | { reason: string };
@@ -52,9 +60,11 @@ const no = (why: string): never => {
 
 /** The PWD dash exports for a script run in `dir`: the inherited PWD when it names that directory, else its real path. */
 function dashPwd(env: NodeJS.ProcessEnv, dir: string): string {
+  dep(dir);
   const real = realpathSync(dir);
   const pwd = env.PWD;
   if (pwd !== undefined && pwd.startsWith('/')) {
+    dep(pwd);
     try {
       const a = statSync(pwd);
       const b = statSync(dir);
@@ -89,6 +99,7 @@ function getenv(environ: readonly string[], name: string): string | undefined {
 /** envdir's edits, read as envdir reads them (root, before any user change). */
 function envdirEdits(serviceDir: string, dirName: string): EnvEdit[] {
   const dir = path.resolve(serviceDir, dirName);
+  dep(dir);
   let d;
   try {
     d = opendirSync(dir);
@@ -105,6 +116,7 @@ function envdirEdits(serviceDir: string, dirName: string): EnvEdit[] {
       if (name.includes('=')) no(`envdir ${dirName}/${name}`);
       let contents: Buffer | undefined;
       let fd: number;
+      dep(path.join(dir, name));
       try {
         fd = openSync(path.join(dir, name), constants.O_RDONLY | constants.O_NONBLOCK);
       } catch (err) {
@@ -138,12 +150,28 @@ function envdirEdits(serviceDir: string, dirName: string): EnvEdit[] {
   return edits;
 }
 
+/**
+ * Every directory down to `dir` searchable by `uid`/`gid` (mode bits), so
+ * that the exec as that user does not fail where root's checks passed.
+ */
+function searchable(dir: string, uid: number, gid: number, word: string): void {
+  for (let d = dir; ; d = path.dirname(d)) {
+    dep(d);
+    const st = statSync(d);
+    const bit = st.uid === uid ? st.mode & 0o100 : st.gid === gid ? st.mode & 0o010 : st.mode & 0o001;
+    if (!bit) no(`program ${word} not reachable by the user`);
+    if (d === '/') return;
+  }
+}
+
 /** The first file sh/pathexec would run for `word`, checked to be a program the kernel runs itself. */
 function finalFile(word: string, searchPath: string | undefined, serviceDir: string, user: FastPlan['user']): string {
   if (word === '') return no('empty program name');
   const candidates = word.includes('/') ? [word] : (searchPath ?? '/bin:/usr/bin').split(':').map((d) => `${d === '' ? '.' : d}/${word}`);
   for (const c of candidates) {
     const abs = path.resolve(serviceDir, c);
+    dep(path.dirname(abs));
+    dep(abs);
     let st;
     try {
       st = statSync(abs);
@@ -157,6 +185,7 @@ function finalFile(word: string, searchPath: string | undefined, serviceDir: str
     const gid = user?.gid ?? process.getgid!();
     const bits = uid === 0 ? (st.mode & 0o111 ? 1 : 0) : st.uid === uid ? st.mode & 0o100 : st.gid === gid ? st.mode & 0o010 : st.mode & 0o001;
     if (!bits) return no(`program ${word} not executable`);
+    if (uid !== 0) searchable(path.dirname(abs), uid, gid, word);
     const fd = openSync(abs, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
     try {
       if (!fstatSync(fd).isFile()) no(`program ${word} is not a file`);
@@ -178,6 +207,7 @@ function finalFile(word: string, searchPath: string | undefined, serviceDir: str
  * write the service directory must not be able to hang svscan with a FIFO).
  */
 function readScript(file: string): string {
+  dep(file);
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
@@ -197,14 +227,41 @@ function readScript(file: string): string {
   }
 }
 
-/** The plan for the service directory `dir` (a path supervise can open), or why there is none. */
+/** The last plan (or reason) per service directory, and what it was worked out from. */
+const cache = new Map<string, { env: NodeJS.ProcessEnv; scriptPath: string | undefined; result: PlanResult; deps: PlanDeps }>();
+
+/**
+ * The plan for the service directory `dir` (a path supervise can open), or
+ * why there is none. The previous answer for `dir` is reused while nothing
+ * it was worked out from has changed (see plandeps.ts): a restart then costs
+ * a few stat calls instead of reading ./run, the env directory, the loaders
+ * and the accounts again.
+ */
 export function planRun(dir: string, env: NodeJS.ProcessEnv, scriptPath = process.argv[1]): PlanResult {
-  try {
-    return { plan: plan(dir, env, scriptPath) };
-  } catch (err) {
-    if (err instanceof NoFastPath) return { reason: err.message };
-    return { reason: `internal: ${err instanceof Error ? err.message : String(err)}` };
-  }
+  const hit = cache.get(dir);
+  if (hit && hit.env === env && hit.scriptPath === scriptPath && unchanged(hit.deps)) return hit.result;
+  let internal = false;
+  const { value: result, deps } = recording((): PlanResult => {
+    try {
+      return { plan: plan(dir, env, scriptPath) };
+    } catch (err) {
+      if (err instanceof NoFastPath) return { reason: err.message };
+      internal = true;
+      return { reason: `internal: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  });
+  if (internal) cache.delete(dir);
+  else cache.set(dir, { env, scriptPath, result, deps });
+  return result;
+}
+
+/** Notes what PATH resolution of `word` looks at: the PATH directories (or the path itself), the file found, our bundle directory. */
+function depSearch(word: string, searchPath: string | undefined, own: string | undefined): void {
+  if (word.includes('/')) dep(word);
+  else for (const d of (searchPath ?? '/bin:/usr/bin').split(':')) dep(d === '' ? '.' : d);
+  const found = resolveExec(word, searchPath);
+  if (found) dep(found);
+  if (own) dep(own);
 }
 
 function plan(dir: string, env: NodeJS.ProcessEnv, scriptPath: string | undefined): FastPlan {
@@ -230,15 +287,30 @@ function plan(dir: string, env: NodeJS.ProcessEnv, scriptPath: string | undefine
     const relative = word.includes('/') && !word.startsWith('/');
     if (relative && loaders === 0) return no('a relative program name');
     if (!word.includes('/') && (searchPath ?? '/bin:/usr/bin').split(':').some((d) => !d.startsWith('/'))) return no('a relative PATH entry');
+    if (!relative) depSearch(word, searchPath, own);
     const ours = relative ? undefined : ourProgram(argv, searchPath, own, OURS);
+    if (ours) dep(ours.file);
     environ = applyEnvEdits(environ, edits);
     edits = [];
     if (!ours) {
       if (loaders === 0) return no('the program is not one of our loaders');
       const file = finalFile(argv[0]!, searchPath, serviceDir, user);
-      // The limits are set while a shell waits (see faststart.ts); that shell searches the final PATH.
-      if (limits.size > 0 && !argv[0]!.includes('/') && getenv(environ, 'PATH') !== searchPath) return no('PATH changed by the last envdir');
-      return { file, argv, environ, user, limits: [...limits], setsid, stderrToStdout: script.stderrToStdout };
+      // setpriv, prlimit (or the waiting shell, see faststart.ts) search the final PATH.
+      if ((limits.size > 0 || user) && !argv[0]!.includes('/') && getenv(environ, 'PATH') !== searchPath) return no('PATH changed by the last envdir');
+      const tools = utilLinux();
+      const via: string[] = [];
+      if (user) {
+        if (!tools.setpriv) return no('no util-linux setpriv for setuidgid');
+        // setpriv takes a numeric id for an account name first: an account named by a number would mislead it.
+        const named = lookupAccount(String(user.uid));
+        if (named && named.uid !== user.uid) return no(`an account named ${user.uid}`);
+        via.push(...setprivWords(tools.setpriv, user.uid, user.gid));
+      }
+      if (limits.size > 0) {
+        if (tools.prlimit) via.push(...prlimitWords(tools.prlimit, [...limits]));
+        else if (user) return no('no util-linux prlimit for another user\'s limits');
+      }
+      return { file, argv, environ, user, limits: [...limits], setsid, stderrToStdout: script.stderrToStdout, via };
     }
     if (!REPLAYED.has(ours.name)) return no(`${ours.name} is not replayed`);
     loaders++;
@@ -255,7 +327,7 @@ function plan(dir: string, env: NodeJS.ProcessEnv, scriptPath: string | undefine
       case 'envuidgid':
       case 'setuidgid': {
         if (args.length < 2) return no(`${ours.name} usage`);
-        const pw = getpwnam(args[0]!);
+        const pw = lookupAccount(args[0]!);
         if (!pw) return no(`unknown account ${args[0]}`);
         if (ours.name === 'envuidgid') {
           edits = [
@@ -275,7 +347,7 @@ function plan(dir: string, env: NodeJS.ProcessEnv, scriptPath: string | undefine
         for (const { opt, arg } of parsed.opts) {
           if (opt === 'p') return no('softlimit -p');
           for (const res of RESOURCES[opt]!) {
-            const r = limits.get(res) ?? getrlimit(res);
+            const r = limits.get(res) ?? ownLimit(res);
             let cur: bigint;
             if (arg === '=') cur = r.max;
             else {

@@ -1,45 +1,36 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, writeSync } from 'node:fs';
-import { O_CLOEXEC, pipe2, PosixError, prlimit } from '../posix/index.js';
+import { O_CLOEXEC, pipe2, prlimit } from '../posix/index.js';
 import type { FastPlan } from './fastpath.js';
 
 /**
- * Starts a FastPlan as supervise's child, without a shell or a Node start
- * where possible:
+ * Starts a FastPlan as supervise's child, without a shell or a Node start:
  *
  * - Node's spawn (libuv: fork, then in the child chdir, dup2 of fds 0-2,
- *   setsid when asked, setgroups/setgid/setuid when asked, every signal back
- *   to its default, an empty mask, execve) starts the program itself;
- * - setuidgid's user is libuv's uid/gid: the user change happens in the
- *   child only, never on a thread of svscan (a thread of svscan running as
- *   the service's user, even for a moment, could be stopped or killed by
- *   that user). libuv leaves no supplementary group where 0.76 leaves the
- *   account's gid: the one difference, see docs/fast-path.md;
- * - softlimit's limits: a process's limits can be set from outside only on
- *   a running process (prlimit), and setting them on svscan itself for a
- *   moment would hit svscan's own threads (and its hosted loggers). So when
- *   there are limits, the child is first `/bin/sh`, waiting on a pipe;
- *   supervise sets the limits on it with prlimit, then lets it go, and it
- *   execs the program (argv as given: `exec "$@"`). The program starts with
- *   the limits in force. prlimit on another user's process needs
- *   CAP_SYS_RESOURCE; without it the shell is never let go, exits 111 at
- *   once, and the caller runs `./run` as before.
+ *   setsid when asked, every signal back to its default, an empty mask,
+ *   execve) starts the first word; nothing of svscan's own is ever run as
+ *   the service's user or under its limits.
+ * - With setuidgid or softlimit, the first words are util-linux's `setpriv`
+ *   (0.76 setuidgid's ids and its one supplementary group) and `prlimit`
+ *   (the limits, set by the process on itself once it is loaded), each
+ *   exec'ing the next (plan.via, see src/posix/utillinux.ts): the program
+ *   is then supervise's child with the limits in force from its first
+ *   instruction. setpriv starts as root with svscan's own descriptors 0-2
+ *   and the program's environment, exactly as 0.76's setuidgid does after
+ *   envdir, and reads nothing but its fixed arguments.
+ * - Without prlimit(1) (and without a user: a plan with one needs both
+ *   tools), the child is first `/bin/sh` waiting on a pipe, still root as
+ *   svscan: supervise sets the limits on it with prlimit(2) (same
+ *   credentials: no CAP_SYS_RESOURCE needed), then lets it go, and it execs
+ *   the program. If a limit cannot be set the shell is never let go and
+ *   exits 111 at once by itself.
  *
  * Returns the child, or undefined when the start failed (the caller then
  * runs `./run` as before, which reports the failure in 0.76's words).
  */
-/** Set when prlimit on another user's process was refused (no CAP_SYS_RESOURCE). */
-let othersLimitsRefused = false;
-
-/** Whether setuidgid with softlimit can take the fast path here (false once refused). */
-export function othersLimitsAllowed(): boolean {
-  return !othersLimitsRefused;
-}
-
-export function startPlan(plan: FastPlan, cwd: string, stdio: readonly [number, number, number]): ChildProcess | undefined {
-  // Once prlimit on another user's process has been refused, such chains go straight to ./run.
-  if (plan.user && plan.limits.length > 0 && othersLimitsRefused) return undefined;
-  const fds: (number | 'ignore')[] = [stdio[0], stdio[1], plan.stderrToStdout ? stdio[1] : stdio[2]];
+export function startPlan(plan: FastPlan, cwd: string, stdio: readonly (number | 'ignore')[]): ChildProcess | undefined {
+  // 0-2, then whatever supervise passes above them (a notification-fd's pipe), each at its number.
+  const fds: (number | 'ignore')[] = [stdio[0]!, stdio[1]!, plan.stderrToStdout ? stdio[1]! : stdio[2]!, ...stdio.slice(3)];
   const env: NodeJS.ProcessEnv = {};
   for (const entry of plan.environ) {
     const at = entry.indexOf('=');
@@ -47,22 +38,22 @@ export function startPlan(plan: FastPlan, cwd: string, stdio: readonly [number, 
   }
   let gate: [number, number] | undefined;
   let released = false;
-  const ids = plan.user ? { uid: plan.user.uid, gid: plan.user.gid } : {};
   const run = (): ChildProcess | undefined => {
-    if (plan.limits.length === 0) {
-      return spawn(plan.file, plan.argv.slice(1), { argv0: plan.argv[0], cwd, env, stdio: fds, detached: plan.setsid, ...ids });
+    if (plan.via.length > 0) {
+      const tool = plan.via[0]!;
+      return spawn(tool, [...plan.via.slice(1), ...plan.argv], { argv0: tool.slice(tool.lastIndexOf('/') + 1), cwd, env, stdio: fds, detached: plan.setsid });
     }
+    if (plan.limits.length === 0) {
+      return spawn(plan.file, plan.argv.slice(1), { argv0: plan.argv[0], cwd, env, stdio: fds, detached: plan.setsid });
+    }
+    // The waiting shell reads fd 3: with descriptors above 2 to pass, ./run instead.
+    if (fds.length > 3) return undefined;
     gate = pipe2(O_CLOEXEC);
     // dash: wait for supervise's go (end of file without it: exit 111, never the program without its limits).
     const script = 'read go <&3 || exit 111; exec "$@" 3<&-';
-    const c = spawn('/bin/sh', ['-c', script, 'sh', ...plan.argv], { cwd, env, stdio: [...fds, gate[0]], detached: plan.setsid, ...ids });
+    const c = spawn('/bin/sh', ['-c', script, 'sh', ...plan.argv], { cwd, env, stdio: [...fds, gate[0]], detached: plan.setsid });
     if (c.pid === undefined) return c;
-    try {
-      for (const [res, rl] of plan.limits) prlimit(c.pid, res, rl);
-    } catch (err) {
-      if (plan.user && err instanceof PosixError && err.code === 'EPERM') othersLimitsRefused = true;
-      throw err;
-    }
+    for (const [res, rl] of plan.limits) prlimit(c.pid, res, rl);
     writeSync(gate[1], 'go\n');
     released = true;
     return c;

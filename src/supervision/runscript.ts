@@ -8,8 +8,9 @@
  * `&`, `|`, a continuation line, an assignment before the command) makes the
  * script not plain: undefined, and supervise runs it with sh as before.
  *
- * Used by supervise's fast path for `./run`, and general enough for
- * `log/run` scripts.
+ * The one parser of both consumers: supervise's fast path for `./run`
+ * (fastpath.ts) and the log host's recogniser for `log/run`
+ * (hosted/logscript.ts).
  */
 export interface PlainScript {
   /** The words of the exec line, quotes removed. */
@@ -19,8 +20,8 @@ export interface PlainScript {
 }
 
 const SHEBANG = /^#![ \t]*\/bin\/sh([ \t]+-e)?[ \t]*$/;
-/** Characters sh takes literally outside quotes, anywhere in a word. */
-const SAFE = /^[A-Za-z0-9_./,:@%+=-]$/;
+/** Characters sh takes literally outside quotes, anywhere in a word (`!` alone as the command is refused below). */
+const SAFE = /^[A-Za-z0-9_./,:@%+=!-]$/;
 const MAX_SCRIPT = 64 * 1024;
 
 /** The words of one line, or undefined if the line is not literal words. */

@@ -5,7 +5,7 @@ import { signalProcess } from '../posix/index.js';
 import { AdoptedWatch, findPredecessor } from './adopt.js';
 import { errcode, errstr } from '../djb/errstr.js';
 import { planRun } from './fastpath.js';
-import { othersLimitsAllowed, startPlan } from './faststart.js';
+import { startPlan } from './faststart.js';
 import { commandOf, TABLE, type Action } from './machine.js';
 import { RunRecord } from './runrecord.js';
 import { type Want } from './status.js';
@@ -297,14 +297,13 @@ export class Supervisor {
         if (instead) {
           child = spawn(instead.file, instead.args, { cwd: this.base, env, stdio: fds.stdio, argv0: instead.argv0, uid: instead.uid, gid: instead.gid });
         } else {
-          // The fast path passes descriptors 0-2 only: a readiness pipe needs ./run.
           if (hooks) this.why = 'a logger';
-          else if (fds.stdio.length !== 3 || !fds.stdio.every((fd) => typeof fd === 'number')) this.why = 'notification-fd';
+          else if (!fds.stdio.slice(0, 3).every((fd) => typeof fd === 'number')) this.why = 'descriptors 0-2';
           else if (fastPathOn()) {
             const planned = planRun(this.base, this.opts.env);
             if ('plan' in planned) {
-              child = startPlan(planned.plan, this.base, fds.stdio as [number, number, number]);
-              this.why = planned.plan.user && planned.plan.limits.length > 0 && !othersLimitsAllowed() ? "no CAP_SYS_RESOURCE for another user's limits" : 'the start failed';
+              child = startPlan(planned.plan, this.base, fds.stdio);
+              this.why = 'the start failed';
             } else this.why = planned.reason;
             if (child) this.how = 'fast';
           }
@@ -323,8 +322,10 @@ export class Supervisor {
       this.pid = c.pid!;
       c.once('exit', (code, signal) => this.guarded('exit', () => this.onChildExit(c, code, signal)));
       c.on('error', () => {});
-      this.run.writeChild(this.pid, this.how, this.why);
+      // The history (which a reader of the new pid may look at), then the new pid, then the successor's record.
       this.run.save();
+      this.announce();
+      this.run.writeChild(this.pid, this.how, this.why);
       this.guarded('start hook', () => hooks?.started(c));
     } else {
       this.pid = 0;
@@ -337,8 +338,8 @@ export class Supervisor {
       else child!.once('error', report);
       // 0.76's child reports the failure and exits 111: the same as a child that died at once.
       this.exitPending = true;
+      this.announce();
     }
-    this.announce();
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.awakeDue = true;

@@ -58,10 +58,33 @@ describe('installed chain-loaders', { timeout: 180_000 }, () => {
       const [la, lb] = await both(['softlimit', ...opt, 'setuidgid', 'nobody', '/bin/cat', '/proc/self/limits']);
       expect([opt, view(la)]).toEqual([opt, view(lb)]);
     }
-    // Known race, left open on issue 18: a memory limit (-d, -a, -m) is set in the Node process right before
-    // its execve, and a V8 background thread allocating in that instant prints "Fatal process out of memory"
-    // (seen once in ~10 runs under CI). A retry keeps the suite green; a chain that always fails still fails.
-  }, { retry: 2 });
+  });
+
+  const HAVE_STRACE = existsSync('/usr/bin/strace');
+  const HAVE_PRLIMIT = existsSync('/usr/bin/prlimit') || existsSync('/bin/prlimit');
+  itNeeds(HAVE_STRACE && HAVE_PRLIMIT, 'needs strace and util-linux prlimit')('memory limits are never set while Node runs: prlimit(1) sets them after the execve', async () => {
+    // A V8 background thread allocating under a memory limit set just before the execve died with "Fatal process
+    // out of memory" (issue 18). Every memory limit must now be set by a process that is no longer Node.
+    const dir = tempDir();
+    const trace = path.join(dir, 'trace');
+    for (const tail of [['/bin/echo', 'ok'], ['echo', 'ok'], ['setuidgid', 'nobody', '/bin/echo', 'ok']]) {
+      if (tail[0] === 'setuidgid' && !root) continue;
+      const r = await sh({ PATH: oursPath() }, ['/usr/bin/strace', '-f', '-qq', '-e', 'trace=prlimit64,setrlimit,execve', '-o', trace, path.join(rt.commandDir, 'softlimit'), '-m', '100000000', '-o', '200', ...tail]);
+      expect([tail, r.code, r.stdout]).toEqual([tail, 0, 'ok\n']);
+      const lines = readFileSync(trace, 'utf8').split('\n');
+      // Per process: the last program it exec'd, when it set a memory limit.
+      const image = new Map<string, string>();
+      const setters: string[] = [];
+      for (const l of lines) {
+        const pid = l.split(' ')[0]!;
+        const exec = /execve\("([^"]+)"/.exec(l);
+        if (exec && l.endsWith('= 0')) image.set(pid, exec[1]!);
+        if (/(prlimit64\(0|setrlimit\()RLIMIT_(AS|DATA|STACK|MEMLOCK|NOFILE), \{/.test(l.replace(', RLIMIT', 'RLIMIT'))) setters.push(image.get(pid) ?? '?');
+      }
+      expect(setters.length, `${tail[0]}: ${lines.join('\n')}`).toBeGreaterThanOrEqual(4);
+      expect(new Set(setters), tail[0]).toEqual(new Set([expect.stringMatching(/\/prlimit$/)]));
+    }
+  });
 
   itNeeds(HAVE_C && root, 'needs Debian daemontools in /usr/bin and root')('softlimit -p before setuidgid: exec refused exactly when C\'s is (the account\'s other processes counted)', async () => {
     const account = 'games';

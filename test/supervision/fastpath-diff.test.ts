@@ -17,8 +17,8 @@ import { tempDir } from '../support/tmp.js';
 
 const rt = useInstalledRuntime();
 const isRoot = process.getuid?.() === 0;
-/** Whether this process may set another user's limits (prlimit): the fast path needs it for setuidgid with softlimit. */
-const CAP_SYS_RESOURCE = (BigInt('0x' + (/^CapEff:\s+([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0')) >> 24n) & 1n ? true : false;
+/** util-linux's setpriv and prlimit (Debian: Essential), which the fast path execs for setuidgid and softlimit. */
+const UTIL_LINUX = ['setpriv', 'prlimit'].every((t) => existsSync(`/usr/bin/${t}`) || existsSync(`/bin/${t}`));
 const USER = 'djbfp18u';
 const GROUP = 'djbfp18g';
 let base = '';
@@ -89,11 +89,14 @@ function corpus(): Service[] {
     {
       name: 'chain',
       run: `#!/bin/sh -e\n# a comment\n\nexec 2>&1\nexec envdir ./env setuidgid ${u} softlimit -m 100000000 -o 50 pgrphack '${P()}' "x y" '' 'it''s'\n# after\n`,
-      // Another user's limits are set with prlimit, which needs CAP_SYS_RESOURCE (containers often drop it).
-      fast: !isRoot || CAP_SYS_RESOURCE,
+      fast: true,
       user: true,
       env: { GREETING: 'hello world\n' },
     },
+    // The issue's own chain (setuidgid and softlimit together need no CAP_SYS_RESOURCE).
+    { name: 'issue', run: `${sh}exec 2>&1\nexec envdir ./env setuidgid nobody softlimit -m 100000000 ${P()} up\n`, fast: true, user: true, env: { N: '7\n' } },
+    // softlimit before setuidgid, an account with a supplementary group, a bare name searched in PATH.
+    { name: 'softuid', run: `${sh}exec softlimit -a 500000000 -o 20 -c = setuidgid ${u} probe two\n`, fast: true, user: true },
     { name: 'bare', run: `${sh}exec envdir ./env pgrphack probe\n`, fast: true, env: { X: '1\n' } },
     // A relative program: the service directory's own, whatever svscan's cwd.
     { name: 'relative', run: `${sh}exec envdir ./env softlimit -c 0 ./probe here\n`, fast: true, env: {}, probeHere: true },
@@ -180,6 +183,7 @@ function normalise(text: string): string {
 
 describe('the fast path against sh ./run', () => {
   it('gives every probe the same view, and supervise/child says which took it', async () => {
+    expect(UTIL_LINUX, 'util-linux setpriv and prlimit (the fast path for setuidgid and softlimit)').toBe(true);
     const services = corpus();
     const scan = path.join(base, 'service');
     makeScan(scan, services);
@@ -188,15 +192,7 @@ describe('the fast path against sh ./run', () => {
     for (const s of services) execFileSync('rm', ['-rf', path.join(scan, s.name, 'supervise')]);
     const off = await pass(scan, path.join(base, 'out-off'), services, 'off', mustRun);
     for (const s of services) {
-      let want = off.outputs.get(s.name);
-      if (s.user && isRoot && on.how.get(s.name) === 'fast' && want !== undefined) {
-        // The one known difference (docs/fast-path.md): 0.76's setuidgid leaves the account's gid as the only
-        // supplementary group; the fast path's user change (libuv's, in the child) leaves none.
-        const gid = /^uid \d+ \d+ \d+ gid (\d+) /m.exec(want)![1];
-        expect(want).toMatch(new RegExp(`^groups ${gid}$`, 'm'));
-        want = want.replace(/^groups \d+$/m, 'groups').replace(/^Groups:\t\d+ $/m, 'Groups:\t ');
-      }
-      if (mustRun(s)) expect(on.outputs.get(s.name), s.name).toBe(want);
+      if (mustRun(s)) expect(on.outputs.get(s.name), s.name).toBe(off.outputs.get(s.name));
       expect(on.how.get(s.name), `${s.name} with the fast path on`).toBe(s.fast ? 'fast' : 'script');
       expect(off.how.get(s.name) ?? 'script', `${s.name} with the fast path off`).toBe('script');
     }
@@ -220,8 +216,17 @@ describe('the fast path against sh ./run', () => {
     expect(env).not.toMatch(/^env UNSETME=/m);
     expect(env).not.toMatch(/^env EMPTY=/m);
     expect(env).toContain('fds 0:');
-    // The account's supplementary groups (it has one) are not the program's.
-    if (haveUser) expect(on.outputs.get('setuidgid')).toMatch(/^groups$/m);
+    // 0.76's setuidgid: the account's gid as the one supplementary group (it has another), saved ids too.
+    if (haveUser) {
+      for (const name of ['setuidgid', 'chain', 'softuid']) {
+        const gid = /^uid (\d+) \1 \1 gid (\d+) \2 \2$/m.exec(on.outputs.get(name)!)?.[2];
+        expect(gid, name).toBeDefined();
+        expect(on.outputs.get(name), name).toMatch(new RegExp(`^groups ${gid}$`, 'm'));
+      }
+    }
+    expect(on.outputs.get('issue')).toMatch(/^uid 65534 65534 65534 /m);
+    expect(on.outputs.get('issue')).toMatch(/^rlimit 9 100000000 /m);
+    expect(on.outputs.get('softuid')).toMatch(/^rlimit 7 20 /m);
   }, 240_000);
 
   it('leaves every failing chain to ./run: the same messages on stderr', async () => {

@@ -48,6 +48,9 @@ describe('plain exec scripts (the fast path parser)', () => {
     ];
     for (const text of refused) expect(parsePlainScript(text), JSON.stringify(text)).toBeUndefined();
     expect(literalWords('a $b')).toBeUndefined();
+    // `!` is literal inside a word (multilog's `!processor`), never the command itself.
+    expect(parsePlainScript('#!/bin/sh\nexec multilog t !gzip ./main\n')?.words).toEqual(['multilog', 't', '!gzip', './main']);
+    expect(parsePlainScript('#!/bin/sh\nexec ! prog\n')).toBeUndefined();
   });
 
   it('djbpkg service add writes run scripts in the plain form', () => {

@@ -1,4 +1,5 @@
 import { ourProgram } from '../chain.js';
+import { literalWords as plainWords, parsePlainScript } from '../runscript.js';
 
 /**
  * The one shape of `log/run` svscan hosts: a script whose effect it can know
@@ -11,11 +12,13 @@ import { ourProgram } from '../chain.js';
  *   exec [setuidgid USER] multilog ARGS...
  *   # comments, blank lines
  *
- * Every word is literal: plain characters, or text in single quotes, or in
- * double quotes without `$`, `` ` ``, `\` inside. Anything sh would expand
- * or treat specially (`$`, `` ` ``, `;`, `&`, `|`, `<`, `>`, globbing,
- * backslashes, a leading `~` or `#`, assignments) makes the script "not
- * plain": it then runs as an ordinary process, as under C svscan.
+ * That is a plain exec script as supervise's fast path reads `./run` (one
+ * parser, runscript.ts): every word literal (plain characters, or text in
+ * single quotes, or in double quotes without `$`, `` ` ``, `\` inside).
+ * Anything sh would expand or treat specially (`$`, `` ` ``, `;`, `&`, `|`,
+ * `<`, `>`, globbing, backslashes, a leading `~` or `#`, assignments) makes
+ * the script "not plain": it then runs as an ordinary process, as under C
+ * svscan.
  */
 export interface LogScript {
   /** The account named to `setuidgid`, or undefined when the script does not change user. */
@@ -37,85 +40,28 @@ export interface ResolvedLogScript extends LogScript {
 /** Longest `log/run` looked at (a hostable one is a few lines). */
 export const MAX_LOG_SCRIPT = 8192;
 
-const SHEBANG = /^#!\/bin\/sh(?:[ \t]+-e)?[ \t]*$/;
-/** Characters a word may hold outside quotes. */
-const PLAIN = /^[A-Za-z0-9_@%+=:,./!-]$/;
-
-/** Splits one line into literal words; null when any part is not literal. */
+/** Splits one line into literal words (runscript.ts's rules); null when any part is not literal. */
 export function literalWords(line: string): string[] | null {
-  const words: string[] = [];
-  let word: string | undefined;
-  let i = 0;
-  while (i < line.length) {
-    const c = line[i]!;
-    if (c === ' ' || c === '\t') {
-      if (word !== undefined) words.push(word);
-      word = undefined;
-      i++;
-      continue;
-    }
-    if (c === "'") {
-      const close = line.indexOf("'", i + 1);
-      if (close < 0) return null;
-      word = (word ?? '') + line.slice(i + 1, close);
-      i = close + 1;
-      continue;
-    }
-    if (c === '"') {
-      const close = line.indexOf('"', i + 1);
-      if (close < 0) return null;
-      const inner = line.slice(i + 1, close);
-      if (/[$`\\]/.test(inner)) return null;
-      word = (word ?? '') + inner;
-      i = close + 1;
-      continue;
-    }
-    if (!PLAIN.test(c)) return null;
-    // `#` starts a comment and `~` expands only at the start of a word; neither is in PLAIN at all.
-    word = (word ?? '') + c;
-    i++;
-  }
-  if (word !== undefined) words.push(word);
-  return words;
+  return plainWords(line) ?? null;
 }
 
-function isNoise(line: string): boolean {
-  const t = line.trim();
-  return t === '' || t.startsWith('#');
-}
-
-/** Reads `log/run`'s text; null unless it is exactly the hostable shape. */
+/** Reads `log/run`'s text; null unless it is exactly the hostable shape (a plain exec script, runscript.ts). */
 export function parseLogScript(text: string): LogScript | null {
-  if (text.length > MAX_LOG_SCRIPT || text.includes('\0')) return null;
-  const lines = text.split('\n');
-  if (!SHEBANG.test(lines[0] ?? '')) return null;
-  let seenRedirect = false;
-  let found: LogScript | undefined;
-  for (const line of lines.slice(1)) {
-    if (isNoise(line)) continue;
-    if (found) return null;
-    if (!seenRedirect && /^[ \t]*exec[ \t]+2>&1[ \t]*$/.test(line)) {
-      seenRedirect = true;
-      continue;
-    }
-    // A line continued with a backslash, or a carriage return, is not plain.
-    const words = literalWords(line);
-    if (!words || words[0] !== 'exec') return null;
-    if (words.length === 1) return null;
-    let rest = words.slice(1);
-    let user: string | undefined;
-    let setuidgidWord: string | undefined;
-    if (baseName(rest[0]!) === 'setuidgid') {
-      if (rest.length < 3) return null;
-      setuidgidWord = rest[0];
-      user = rest[1]!;
-      if (user === '' || user.startsWith('-')) return null;
-      rest = rest.slice(2);
-    }
-    if (baseName(rest[0]!) !== 'multilog') return null;
-    found = { user, multilogArgs: rest.slice(1), setuidgidWord, multilogWord: rest[0]! };
+  if (text.length > MAX_LOG_SCRIPT) return null;
+  const plain = parsePlainScript(text);
+  if (!plain) return null;
+  let rest = plain.words;
+  let user: string | undefined;
+  let setuidgidWord: string | undefined;
+  if (baseName(rest[0]!) === 'setuidgid') {
+    if (rest.length < 3) return null;
+    setuidgidWord = rest[0];
+    user = rest[1]!;
+    if (user === '' || user.startsWith('-')) return null;
+    rest = rest.slice(2);
   }
-  return found ?? null;
+  if (baseName(rest[0]!) !== 'multilog') return null;
+  return { user, multilogArgs: rest.slice(1), setuidgidWord, multilogWord: rest[0]! };
 }
 
 function baseName(word: string): string {
