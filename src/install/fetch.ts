@@ -13,6 +13,7 @@ import type { HttpLimits } from './http.js';
 import { startProgress } from './progress.js';
 import { differing, moveAside, recipeMd5Suspect } from './reject.js';
 import { checkDigests, mismatchError, verifyFile } from './verify.js';
+import type { DistfilePins, VerifyReport } from './verify.js';
 
 export interface FetchOptions {
   /** The download cache directory (absolute or relative to the cwd). */
@@ -44,9 +45,33 @@ export interface FetchResult {
 }
 
 /** The URLs tried for a distfile, in order: mirrors (`URL/<distfile>`) then the recipe's. */
-export function sourcesFor(recipe: ResolvedRecipe, mirrors: string[]): string[] {
+export function sourcesFor(recipe: Pick<ResolvedRecipe, 'distfile' | 'urls'>, mirrors: readonly string[]): string[] {
   const fromMirrors = mirrors.map((m) => `${m.replace(/\/+$/, '')}/${encodeURIComponent(recipe.distfile)}`);
   return [...new Set([...fromMirrors, ...recipe.urls])];
+}
+
+/** Where the cache keeps a distfile: DISTFILES/DISTFILE (never outside DISTFILES). */
+export function cachePath(distfiles: string, distfile: string): string {
+  return inside(path.resolve(distfiles), distfile);
+}
+
+/** The download cache's copy of a distfile, as fetchDistfile finds it before any download. */
+export type CachedCopy =
+  | { state: 'absent'; path: string }
+  | { state: 'good' | 'bad'; path: string; report: VerifyReport };
+
+/**
+ * Looks at the cache entry for the recipe's distfile and changes nothing: a
+ * symlink or a non-file there is refused (E_CONFLICT), a file is verified
+ * against the recipe (size, MD5, SHA-256). fetchDistfile and the install's
+ * --dry-run plan both decide by this, so the plan says what the fetch does.
+ */
+export async function examineCache(recipe: DistfilePins, distfiles: string): Promise<CachedCopy> {
+  const dest = cachePath(distfiles, recipe.distfile);
+  await refuseSymlink(dest);
+  if (!(await isFile(dest))) return { state: 'absent', path: dest };
+  const report = await verifyFile(dest, recipe);
+  return { state: report.ok ? 'good' : 'bad', path: dest, report };
 }
 
 /**
@@ -61,7 +86,7 @@ export function sourcesFor(recipe: ResolvedRecipe, mirrors: string[]): string[] 
  */
 export async function fetchDistfile(recipe: ResolvedRecipe, opts: FetchOptions): Promise<FetchResult> {
   const dir = path.resolve(opts.distfiles);
-  const dest = inside(dir, recipe.distfile);
+  const dest = cachePath(dir, recipe.distfile);
   const part = `${dest}.part`;
   const log = opts.log ?? (() => {});
   const result = (d: Digests, source: string): FetchResult => ({
@@ -80,8 +105,9 @@ export async function fetchDistfile(recipe: ResolvedRecipe, opts: FetchOptions):
   await refuseSymlink(dest);
   await refuseSymlink(part);
   let rejected: { to: string; why: string; suspect: boolean } | undefined;
-  if (await isFile(dest)) {
-    const report = await verifyFile(dest, recipe);
+  const cached = await examineCache(recipe, dir);
+  if (cached.state !== 'absent') {
+    const report = cached.report;
     if (report.ok) return result(report.actual, 'cache');
     // Never deleted: it may be the admin's only copy, and the recipe may be what is wrong.
     rejected = { to: await moveAside(dest), why: differing(report.checks), suspect: recipeMd5Suspect(report.checks) };
