@@ -10,7 +10,8 @@ import { findInstalled, verifyInstalled } from '../installed/manifest.js';
 import { linksInto } from '../installed/remove.js';
 import { listRecipes, resolveAllVersions, resolveRecipe } from '../recipe/index.js';
 import type { ResolvedRecipe } from '../recipe/index.js';
-import { distfilesDir, extraRecipeDirs, md5OnlyWarning } from './fetch-options.js';
+import { distfilesDir, extraRecipeDirs } from './fetch-options.js';
+import { md5OnlyWarning } from '../install/verify.js';
 import type { GlobalArgs } from './fetch-options.js';
 import { json, warn } from './render.js';
 

@@ -20,3 +20,5 @@ export { DEBIAN_PACKAGES, checkMake, chooseFlags, detectCompiler, parseCompilerV
 export type { Compiler, CompilerChoice, CompilerFamily } from './compiler.js';
 export { REQUIRES_FILE, currentVersion, dependentsOf, planInstalls, readRequires, refuseRemoval, satisfies } from './deps.js';
 export type { Dependent, DepRecipe, PlannedInstall } from './deps.js';
+export { runInstall } from './run.js';
+export type { InstallHooks, InstallOutcome, InstallRequest, InstalledStep } from './run.js';

@@ -86,3 +86,8 @@ export function mismatchError(what: string, checks: DigestCheck[], recipeFile: s
     { hint: `the expected values come from ${recipeFile}` },
   );
 }
+
+/** The warning every command gives when a recipe pins no SHA-256. */
+export function md5OnlyWarning(name: string, version: string): string {
+  return `the recipe for ${name}-${version} pins no SHA-256; MD5 alone is weak against deliberate tampering`;
+}
