@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { isFile } from '../core/fs.js';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { DjbError } from '../core/errors.js';
@@ -164,10 +164,3 @@ function reportLines(r: VerifyReport): string[] {
   return lines;
 }
 
-async function isFile(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isFile();
-  } catch {
-    return false;
-  }
-}

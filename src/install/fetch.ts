@@ -1,12 +1,13 @@
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, open, rename, unlink } from 'node:fs/promises';
+import { hashFileInto, isFile, mkdirs, regularFileSize } from '../core/fs.js';
 import { checkpoint } from '../posix/fsx.js';
 import path from 'node:path';
 import { DjbError, describeCause } from '../core/errors.js';
 import type { Output } from '../core/io.js';
 import { inside, shellQuote } from '../core/root.js';
 import type { ResolvedRecipe } from '../recipe/index.js';
-import { DigestStream, hashFileInto } from './digest.js';
+import { DigestStream } from './digest.js';
 import type { Digests } from './digest.js';
 import { SourceFailure, httpGet, limitsFromEnv } from './http.js';
 import type { HttpLimits } from './http.js';
@@ -126,11 +127,7 @@ export async function fetchDistfile(recipe: ResolvedRecipe, opts: FetchOptions):
       hint: `fetch it once without --offline, or copy it to ${shellQuote(dest)}`,
     });
   }
-  try {
-    await mkdirs(dir);
-  } catch (err) {
-    throw new DjbError('E_IO', `unable to create ${dir}: ${describeCause(err)}`, { cause: err });
-  }
+  await mkdirs(dir, { fail: (_level, err) => new DjbError('E_IO', `unable to create ${dir}: ${describeCause(err)}`, { cause: err }) });
 
   const sources = sourcesFor(recipe, opts.mirrors);
   const limits = limitsFromEnv(opts.env);
@@ -169,7 +166,7 @@ export async function fetchDistfile(recipe: ResolvedRecipe, opts: FetchOptions):
  * since the earlier bytes may be the bad ones.
  */
 async function fromSource(url: string, part: string, recipe: ResolvedRecipe, opts: FetchOptions, limits: HttpLimits): Promise<Digests> {
-  let have = await sizeOf(part);
+  let have = await regularFileSize(part);
   if (have > 0 && recipe.size !== undefined && have >= recipe.size) {
     await removeFile(part);
     have = 0;
@@ -306,23 +303,6 @@ async function refuseSymlink(p: string): Promise<void> {
   }
 }
 
-async function isFile(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-async function sizeOf(p: string): Promise<number> {
-  try {
-    const s = await lstat(p);
-    return s.isFile() ? s.size : 0;
-  } catch {
-    return 0;
-  }
-}
-
 async function removeFile(p: string): Promise<void> {
   try {
     await unlink(p);
@@ -330,21 +310,5 @@ async function removeFile(p: string): Promise<void> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new DjbError('E_IO', `unable to remove ${p}: ${describeCause(err)}`, { cause: err });
     }
-  }
-}
-
-/** mkdir -p one level at a time, so that the error names the real cause (EROFS, EACCES), not ENOENT. */
-async function mkdirs(dir: string): Promise<void> {
-  try {
-    await lstat(dir);
-    return;
-  } catch {
-    /* make it */
-  }
-  await mkdirs(path.dirname(dir));
-  try {
-    await mkdir(dir, { mode: 0o755 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }
