@@ -26,12 +26,26 @@ export function faultPoint(op: string, subject: string): void {
   if (spec.slice(0, at) === op && subject.includes(spec.slice(at + 1))) throw new InjectedFault(op, subject);
 }
 
+/** What /proc/PID/stat says of a process (proc(5)): the fields djbpkg reads. */
+export interface ProcStat {
+  /** Field 3: R, S, D, T, t, Z (zombie: exited, not yet reaped), X (dead), ... */
+  state: string;
+  /** Field 4. */
+  ppid: number;
+  /** Field 5: process group. */
+  pgrp: number;
+  /** Field 6: session. */
+  session: number;
+  /** Field 22: start time in clock ticks since boot. */
+  start: bigint;
+}
+
 /**
- * Start time of a live process: field 22 of /proc/PID/stat (clock ticks
- * since boot). undefined when the pid is gone or a zombie: a zombie has
- * exited, whoever reaps it.
+ * Reads and parses /proc/PID/stat: the one parser of that file in djbpkg.
+ * undefined when the pid is not a positive integer, the process is gone, or
+ * the file does not parse.
  */
-export function processStartTime(pid: number): bigint | undefined {
+export function procStat(pid: number): ProcStat | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   let fd: number;
   try {
@@ -48,15 +62,46 @@ export function processStartTime(pid: number): bigint | undefined {
   } finally {
     fs.closeSync(fd);
   }
-  const text = statBuf.toString('latin1', 0, n);
+  return parseProcStat(statBuf.toString('latin1', 0, n));
+}
+
+/** Parses the text of a /proc/PID/stat; undefined when it is not one. */
+export function parseProcStat(text: string): ProcStat | undefined {
   // The command name (field 2) may hold spaces and parentheses: fields resume after the last ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  if (fields[0] === 'Z' || fields[0] === 'X' || fields.length < 20) return undefined;
+  const close = text.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const fields = text.slice(close + 2).split(' ');
+  if (fields.length < 20) return undefined;
+  const [state, ppid, pgrp, session] = [fields[0]!, Number(fields[1]), Number(fields[2]), Number(fields[3])];
+  if (state === '' || ![ppid, pgrp, session].every(Number.isSafeInteger)) return undefined;
+  let start: bigint;
   try {
-    return BigInt(fields[19]!);
+    start = BigInt(fields[19]!);
   } catch {
     return undefined;
   }
+  return { state, ppid, pgrp, session, start };
+}
+
+/** A process that has exited (zombie or dead) but may still have a /proc entry. */
+export function hasExited(stat: ProcStat): boolean {
+  return stat.state === 'Z' || stat.state === 'X';
+}
+
+/**
+ * Start time of a live process: field 22 of /proc/PID/stat (clock ticks
+ * since boot). undefined when the pid is gone or a zombie: a zombie has
+ * exited, whoever reaps it.
+ */
+export function processStartTime(pid: number): bigint | undefined {
+  const stat = procStat(pid);
+  return stat === undefined || hasExited(stat) ? undefined : stat.start;
+}
+
+/** True while `pid` is a process that has not exited (a zombie has); false when gone or unreadable. */
+export function processRunning(pid: number): boolean {
+  const stat = procStat(pid);
+  return stat !== undefined && !hasExited(stat);
 }
 
 /**
