@@ -37,7 +37,7 @@ describe('/proc/PID/stat', () => {
       const line = p.stdout().split('\n')[0];
       return line && /^\d+$/.test(line) ? Number(line) : undefined;
     });
-    await pollUntil('the zombie', () => procStat(zombie)?.state === 'Z', 20_000);
+    await pollUntil('the zombie', () => procStat(zombie)?.state === 'Z', { timeoutMs: 20_000 });
     expect(procStat(zombie)?.ppid).toBe(p.pid);
     expect(processStartTime(zombie)).toBeUndefined();
     expect(processRunning(zombie)).toBe(false);
