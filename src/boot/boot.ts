@@ -3,7 +3,8 @@ import { lstat, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
-import { exists } from '../core/fs.js';
+import { lexists, mkdirs, replaceFile, restoreFile } from '../core/fs.js';
+import type { FileBefore, MkdirsOptions } from '../core/fs.js';
 import * as fsx from '../posix/fsx.js';
 
 export const BOOT_MODES = ['auto', 'inittab', 'rclocal', 'systemd', 'none'] as const;
@@ -29,8 +30,8 @@ export interface BootChoice {
  */
 export async function chooseBoot(root: Root, requested: BootRequest): Promise<BootChoice> {
   if (requested !== 'auto') return { mode: requested, why: `--boot ${requested}` };
-  if (await exists(root.systemdRunDir)) return { mode: 'systemd', why: `${root.display(root.systemdRunDir)} exists: systemd runs this root` };
-  if (await exists(root.inittab)) return { mode: 'inittab', why: `${root.display(root.inittab)} exists` };
+  if (await lexists(root.systemdRunDir)) return { mode: 'systemd', why: `${root.display(root.systemdRunDir)} exists: systemd runs this root` };
+  if (await lexists(root.inittab)) return { mode: 'inittab', why: `${root.display(root.inittab)} exists` };
   return { mode: 'rclocal', why: 'no systemd and no inittab' };
 }
 
@@ -88,56 +89,14 @@ export interface BootJournal {
   noteFile(file: string): Promise<void>;
 }
 
-/** A file's bytes, mode and owner before an edit, to put back on undo. */
-export interface FileBefore {
-  path: string;
-  before: { data: Buffer; mode: number; uid: number; gid: number } | undefined;
+/** mkdirs options that journal each directory before making it and keep it for undo. */
+function journaled(made: string[], txn?: BootJournal): MkdirsOptions {
+  return { before: async (dir) => txn?.note({ op: 'mkdir', path: dir }), made: (dir) => made.push(dir) };
 }
 
-/** Writes `file{new}` with the old file's mode and owner (or `mode`), then renames it over `file`. */
-export async function replaceFile(file: string, data: string | Buffer, mode: number, txn?: BootJournal): Promise<FileBefore> {
-  let before: FileBefore['before'];
-  try {
-    const st = await lstat(file);
-    if (!st.isFile()) {
-      throw new DjbError('E_CONFLICT', `${file} is not a regular file (${st.isSymbolicLink() ? 'a symlink' : 'another kind of object'}); not writing through it`, {
-        hint: `replace ${file} by a regular file, or choose another --boot`,
-      });
-    }
-    before = { data: await readFile(file), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
-  } catch (err) {
-    if (err instanceof DjbError) throw err;
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(`unable to read ${file}`, err);
-  }
-  await txn?.noteFile(file);
-  await writeOver(file, data, before?.mode ?? mode, before);
-  return { path: file, before };
-}
-
-/**
- * Writes `file{new}` (created exclusively, never through a symlink; a stale
- * one is removed first, and removing a symlink never touches its target),
- * gives it `mode` and the owner, then renames it over `file`.
- */
-async function writeOver(file: string, data: string | Buffer, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
-  const tmp = `${file}{new}`;
-  try {
-    await fsx.unlinkIfPresent(tmp);
-    await fsx.writeNew(tmp, data, mode);
-    if (owner) {
-      const st = await lstat(tmp);
-      if (st.uid !== owner.uid || st.gid !== owner.gid) await fsx.chown(tmp, owner.uid, owner.gid);
-    }
-    await fsx.rename(tmp, file);
-  } catch (err) {
-    await fsx.unlinkIfPresent(tmp).catch(() => {});
-    throw ioError(`unable to replace ${file}`, err);
-  }
-}
-
-export async function restoreFile(f: FileBefore): Promise<void> {
-  if (f.before) await writeOver(f.path, f.before.data, f.before.mode, f.before);
-  else await fsx.unlinkIfPresent(f.path).catch(() => {});
+/** The hint when a boot file is a symlink or not a file. */
+function bootFileHint(file: string): string {
+  return `replace ${file} by a regular file, or choose another --boot`;
 }
 
 export interface BootPlan {
@@ -198,7 +157,7 @@ export async function planBoot(root: Root, requested: BootRequest): Promise<Boot
     if (old === undefined) status = 'added';
     else if (!old.startsWith(UNIT_MARKER)) status = 'hand-written';
     else status = old === text ? 'present' : 'updated';
-    if (!(await exists(wantsPath(root))) && status !== 'hand-written') {
+    if (!(await lexists(wantsPath(root))) && status !== 'hand-written') {
       notes.push(`enable ${SYSTEMD_UNIT} by its link in multi-user.target.wants`);
       if (status === 'present') status = 'updated';
     }
@@ -211,12 +170,12 @@ export async function planBoot(root: Root, requested: BootRequest): Promise<Boot
   }
   const file = root.rcLocal;
   let hasCsh = false;
-  for (const c of root.cshCandidates) if (await exists(c)) hasCsh = true;
+  for (const c of root.cshCandidates) if (await lexists(c)) hasCsh = true;
   const line = hasCsh ? RCLOCAL_CSH_LINE : RCLOCAL_SH_LINE;
   if (!hasCsh) notes.push(`csh is not installed on this root (${root.cshCandidates.map((c) => root.display(c)).join(', ')}); using ${RCLOCAL_SH_LINE}`);
   const old = await readOrUndefined(file);
   const edit = editBootText(old, line, 'rclocal');
-  if (old !== undefined && (await exists(root.systemdRunDir))) {
+  if (old !== undefined && (await lexists(root.systemdRunDir))) {
     const mode = (await stat(file)).mode;
     if (!old.startsWith('#!') || (mode & 0o111) === 0) {
       notes.push(`warning: systemd runs this root and ${root.display(file)} lacks a #! line or the execute bit: systemd will not run it`);
@@ -231,18 +190,6 @@ export interface BootUndo {
   links: string[];
   /** Directories made, in creation order. */
   dirs: string[];
-}
-
-async function mkdirs(dir: string, made: string[], txn?: BootJournal): Promise<void> {
-  if (await exists(dir)) return;
-  await mkdirs(path.dirname(dir), made, txn);
-  try {
-    await txn?.note({ op: 'mkdir', path: dir });
-    await fsx.mkdir(dir, 0o755);
-  } catch (err) {
-    throw ioError(`unable to create ${dir}`, err);
-  }
-  made.push(dir);
 }
 
 /**
@@ -264,11 +211,11 @@ export async function applyBoot(root: Root, plan: BootPlan, undo: BootUndo, txn?
   }
   if (mode === 'systemd') {
     const old = await readOrUndefined(plan.file);
-    await mkdirs(path.dirname(plan.file), undo.dirs, txn);
-    if (old !== systemdUnitText()) undo.files.push(await replaceFile(plan.file, systemdUnitText(), 0o644, txn));
+    await mkdirs(path.dirname(plan.file), journaled(undo.dirs, txn));
+    if (old !== systemdUnitText()) undo.files.push(await replaceFile(plan.file, systemdUnitText(), 0o644, txn, bootFileHint(plan.file)));
     const wants = wantsPath(root);
-    if (!(await exists(wants))) {
-      await mkdirs(path.dirname(wants), undo.dirs, txn);
+    if (!(await lexists(wants))) {
+      await mkdirs(path.dirname(wants), journaled(undo.dirs, txn));
       const tmp = `${wants}{new}`;
       await txn?.note({ op: 'link', path: wants, before: null });
       try {
@@ -290,8 +237,8 @@ export async function applyBoot(root: Root, plan: BootPlan, undo: BootUndo, txn?
   const kind = mode === 'inittab' ? 'inittab' : 'rclocal';
   const edit = editBootText(await readOrUndefined(plan.file), plan.line!, kind);
   if (edit.status === 'added' || edit.status === 'updated') {
-    await mkdirs(path.dirname(plan.file), undo.dirs, txn);
-    undo.files.push(await replaceFile(plan.file, edit.text, 0o755, txn));
+    await mkdirs(path.dirname(plan.file), journaled(undo.dirs, txn));
+    undo.files.push(await replaceFile(plan.file, edit.text, 0o755, txn, bootFileHint(plan.file)));
     notes.push(`${edit.status === 'added' ? 'added' : 'corrected'} svscanboot line in ${root.display(plan.file)}`);
   }
   if (mode === 'inittab' && root.isSystemRoot) {
@@ -310,7 +257,7 @@ export async function undoBoot(undo: BootUndo): Promise<void> {
 
 /** Makes ROOT/service if missing; returns true if it made it. */
 export async function ensureServiceDir(root: Root, txn?: BootJournal): Promise<boolean> {
-  if (await exists(root.serviceDir)) {
+  if (await lexists(root.serviceDir)) {
     const st = await stat(root.serviceDir).catch(() => undefined);
     if (!st?.isDirectory()) throw new DjbError('E_CONFLICT', `${root.display(root.serviceDir)} exists and is not a directory`);
     return false;
@@ -374,7 +321,7 @@ export async function removeOtherHooks(root: Root, keep: BootMode, undo: BootUnd
       await fsx.unlinkIfPresent(h.file);
     } else {
       const text = await readFile(h.file, 'utf8');
-      undo.files.push(await replaceFile(h.file, removeFence(text), 0o644, txn));
+      undo.files.push(await replaceFile(h.file, removeFence(text), 0o644, txn, bootFileHint(h.file)));
     }
     notes.push(`moved the svscanboot hook: removed djbpkg's ${h.mode} hook from ${root.display(h.file)}`);
   }

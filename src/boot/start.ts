@@ -5,6 +5,7 @@ import { DjbError, ioError } from '../core/errors.js';
 import { PACKAGE_VERB, djbpkgCommand } from '../core/hint.js';
 import type { Root } from '../core/root.js';
 import { pipe2 } from '../posix/index.js';
+import { hasExited, procStat, processRunning } from '../posix/proc.js';
 
 /**
  * `djbpkg boot`: start now what the boot line would start at boot. For the
@@ -55,12 +56,7 @@ export function isAlive(pid: number | undefined): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
   // A zombie is not running: read its state.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
+  return processRunning(pid);
 }
 
 function requireCommand(root: Root, name: string): string {
@@ -260,13 +256,8 @@ function sessionMembers(sid: number): number[] {
   const pids: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[3]) === sid && fields[0] !== 'Z') pids.push(Number(name));
-    } catch {
-      /* gone */
-    }
+    const st = procStat(Number(name));
+    if (st !== undefined && st.session === sid && !hasExited(st)) pids.push(Number(name));
   }
   return pids;
 }

@@ -40,8 +40,3 @@ export function fetchOptions(args: GlobalArgs, io: Io): FetchOptions {
     now: () => io.now(),
   };
 }
-
-/** The warning every command gives when a recipe pins no SHA-256. */
-export function md5OnlyWarning(name: string, version: string): string {
-  return `the recipe for ${name}-${version} pins no SHA-256; MD5 alone is weak against deliberate tampering`;
-}

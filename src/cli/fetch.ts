@@ -2,7 +2,8 @@ import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
 import { fetchDistfile } from '../install/fetch.js';
 import { resolveRecipe } from '../recipe/index.js';
-import { extraRecipeDirs, fetchOptions, md5OnlyWarning } from './fetch-options.js';
+import { extraRecipeDirs, fetchOptions } from './fetch-options.js';
+import { md5OnlyWarning } from '../install/verify.js';
 import type { GlobalArgs } from './fetch-options.js';
 import { json, warn } from './render.js';
 

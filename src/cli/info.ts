@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { isFile } from '../core/fs.js';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { Io } from '../core/io.js';
@@ -129,10 +129,3 @@ async function describeVersion(r: ResolvedRecipe, mirrors: string[], dist: strin
   };
 }
 
-async function isFile(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isFile();
-  } catch {
-    return false;
-  }
-}

@@ -3,7 +3,6 @@ import { DjbError } from '../core/errors.js';
 import { djbpkgCommand } from '../core/hint.js';
 import type { Io } from '../core/io.js';
 import {
-  Accounts,
   addService,
   checkServiceName,
   disableService,
@@ -12,10 +11,12 @@ import {
   logDirOf,
   logPosition,
   removeService,
+  serviceAccounts,
   tailLog,
   transition,
 } from '../service/index.js';
-import type { ServiceChange, ServiceSpec, ServiceStatus, SuperviseState, Transition } from '../service/index.js';
+import type { ServiceChange, ServiceSpec, Transition } from '../service/index.js';
+import { changeJson, stateJson, stateText } from './service-render.js';
 import type { GlobalArgs } from './fetch-options.js';
 import { ownOptionsFirst } from './help.js';
 import { info, json } from './render.js';
@@ -49,44 +50,6 @@ export const DEFAULT_DISABLE_WAIT = 30;
 
 function toList(value: unknown): string[] {
   return (Array.isArray(value) ? value : [value]).map(String);
-}
-
-function seconds(s: SuperviseState, nowMs: number): number | null {
-  return s.since === undefined ? null : Math.max(0, Math.floor(nowMs / 1000) - s.since);
-}
-
-function stateJson(s: SuperviseState, nowMs: number): Record<string, unknown> {
-  return {
-    supervised: s.supervised,
-    up: s.pid !== 0,
-    pid: s.pid === 0 ? null : s.pid,
-    seconds: seconds(s, nowMs),
-    normallyUp: s.normallyUp,
-    paused: s.paused,
-    want: s.want ?? null,
-  };
-}
-
-/** svstat's words for one supervise state. */
-function stateText(s: SuperviseState, nowMs: number): string {
-  if (!s.supervised) return `supervise not running, normally ${s.normallyUp ? 'up' : 'down'}`;
-  const secs = seconds(s, nowMs) ?? 0;
-  const parts = [s.pid !== 0 ? `up (pid ${s.pid}) ${secs} seconds` : `down ${secs} seconds`, `normally ${s.normallyUp ? 'up' : 'down'}`];
-  if (s.paused) parts.push('paused');
-  if (s.pid === 0 && s.want === 'up') parts.push('want up');
-  if (s.pid !== 0 && s.want === 'down') parts.push('want down');
-  return parts.join(', ');
-}
-
-/** One line per service: `NAME: STATE; log: STATE`. */
-export function statusLine(st: ServiceStatus, nowMs: number): string {
-  if (!st.enabled) return `${st.name}: disabled (not in /service)`;
-  const log = st.log ? `; log: ${stateText(st.log, nowMs)}` : '';
-  return `${st.name}: ${stateText(st.state, nowMs)}${log}`;
-}
-
-function changeJson(c: ServiceChange, nowMs: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { name: c.name, changed: c.changed, ...extra, state: stateJson(c.state, nowMs), log: c.log ? stateJson(c.log, nowMs) : null };
 }
 
 function parseEnv(pairs: string[]): Record<string, string> {
@@ -161,20 +124,7 @@ export function serviceCommand(io: Io): CommandModule<GlobalArgs, ServiceArgs> {
         const command = [...(args.command ?? []), ...(args['--'] ?? [])].map(String);
         checkServiceName(args.name);
         if (command.length === 0) throw new DjbError('E_USAGE', `no command given for service ${args.name}`, { hint: djbpkgCommand(io.root, ['service', 'add', args.name], { tail: '-- COMMAND [ARGS...]' }) });
-        const accounts = Accounts.load(io.root);
-        const amRoot = process.getuid?.() === 0;
-        const user = args.user === undefined ? undefined : accounts.require(args.user, '--user');
-        if (user && !amRoot) throw new DjbError('E_USAGE', '--user needs djbpkg to run as root (setuidgid does)');
-        let logUser = args['log-user'] === undefined ? undefined : accounts.require(args['log-user'], '--log-user');
-        if (logUser && !amRoot) throw new DjbError('E_USAGE', '--log-user needs djbpkg to run as root (setuidgid does)');
-        let logOwner;
-        if (!amRoot) {
-          const uid = process.getuid?.() ?? 0;
-          logOwner = { name: String(uid), uid, gid: process.getgid?.() ?? 0 };
-        } else {
-          logUser ??= accounts.defaultLogAccount();
-          logOwner = logUser;
-        }
+        const { user, logUser, logOwner } = serviceAccounts(io.root, { user: args.user, logUser: args['log-user'] });
         const spec: ServiceSpec = { name: args.name, command, user, logUser, logOwner, env: parseEnv(args.env ?? []), down: args.down, readyFd: readyFdOption(args['ready-fd']) };
         const r = await addService(io.root, spec, { force: args.force, nowMs: io.now() });
         const who = logUser ? `as ${logUser.name}` : 'as the invoking user';

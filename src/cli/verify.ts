@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { isFile } from '../core/fs.js';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { DjbError } from '../core/errors.js';
@@ -10,7 +10,8 @@ import { findInstalled, verifyInstalled } from '../installed/manifest.js';
 import { linksInto } from '../installed/remove.js';
 import { listRecipes, resolveAllVersions, resolveRecipe } from '../recipe/index.js';
 import type { ResolvedRecipe } from '../recipe/index.js';
-import { distfilesDir, extraRecipeDirs, md5OnlyWarning } from './fetch-options.js';
+import { distfilesDir, extraRecipeDirs } from './fetch-options.js';
+import { md5OnlyWarning } from '../install/verify.js';
 import type { GlobalArgs } from './fetch-options.js';
 import { json, warn } from './render.js';
 
@@ -163,10 +164,3 @@ function reportLines(r: VerifyReport): string[] {
   return lines;
 }
 
-async function isFile(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isFile();
-  } catch {
-    return false;
-  }
-}

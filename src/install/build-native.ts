@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import { inside } from '../core/root.js';
+import { isFile } from '../core/fs.js';
 import type { Root } from '../core/root.js';
 import { checkMake, chooseFlags, detectCompiler } from './compiler.js';
 import type { Compiler, CompilerChoice } from './compiler.js';
@@ -306,7 +307,7 @@ async function collectSysdeps(tree: string, buildDir: string, slash: boolean): P
   for (const n of (await readdir(buildDir)).sort()) {
     if (!n.endsWith('.h')) continue;
     const p = path.join(buildDir, n);
-    if (!(await stat(p).catch(() => undefined))?.isFile()) continue;
+    if (!(await isFile(p))) continue;
     for (const l of (await readFile(p, 'utf8')).split('\n')) if (/\/\* sysdep: [+-]/.test(l)) lines.push(l);
   }
   parts.push(lines.join('\n') + (lines.length ? '\n' : ''));

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { hashFileInto } from '../core/fs.js';
 
 /** What a byte stream hashed to. Digests are lowercase hex. */
 export interface Digests {
@@ -29,11 +29,6 @@ export class DigestStream {
   digest(): Digests {
     return { size: this.bytes, md5: this.md5.digest('hex'), sha256: this.sha256.digest('hex') };
   }
-}
-
-/** Feeds a whole file into `into` (used to hash a file, or the part of a resumed download). */
-export async function hashFileInto(file: string, into: DigestStream): Promise<void> {
-  for await (const chunk of createReadStream(file)) into.update(chunk as Buffer);
 }
 
 /** MD5, SHA-256 and size of a file. */

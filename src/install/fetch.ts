@@ -1,18 +1,20 @@
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, open, rename, unlink } from 'node:fs/promises';
+import { hashFileInto, isFile, mkdirs, regularFileSize } from '../core/fs.js';
 import { checkpoint } from '../posix/fsx.js';
 import path from 'node:path';
 import { DjbError, describeCause } from '../core/errors.js';
 import type { Output } from '../core/io.js';
 import { inside, shellQuote } from '../core/root.js';
 import type { ResolvedRecipe } from '../recipe/index.js';
-import { DigestStream, hashFileInto } from './digest.js';
+import { DigestStream } from './digest.js';
 import type { Digests } from './digest.js';
 import { SourceFailure, httpGet, limitsFromEnv } from './http.js';
 import type { HttpLimits } from './http.js';
 import { startProgress } from './progress.js';
 import { differing, moveAside, recipeMd5Suspect } from './reject.js';
 import { checkDigests, mismatchError, verifyFile } from './verify.js';
+import type { DistfilePins, VerifyReport } from './verify.js';
 
 export interface FetchOptions {
   /** The download cache directory (absolute or relative to the cwd). */
@@ -44,9 +46,33 @@ export interface FetchResult {
 }
 
 /** The URLs tried for a distfile, in order: mirrors (`URL/<distfile>`) then the recipe's. */
-export function sourcesFor(recipe: ResolvedRecipe, mirrors: string[]): string[] {
+export function sourcesFor(recipe: Pick<ResolvedRecipe, 'distfile' | 'urls'>, mirrors: readonly string[]): string[] {
   const fromMirrors = mirrors.map((m) => `${m.replace(/\/+$/, '')}/${encodeURIComponent(recipe.distfile)}`);
   return [...new Set([...fromMirrors, ...recipe.urls])];
+}
+
+/** Where the cache keeps a distfile: DISTFILES/DISTFILE (never outside DISTFILES). */
+export function cachePath(distfiles: string, distfile: string): string {
+  return inside(path.resolve(distfiles), distfile);
+}
+
+/** The download cache's copy of a distfile, as fetchDistfile finds it before any download. */
+export type CachedCopy =
+  | { state: 'absent'; path: string }
+  | { state: 'good' | 'bad'; path: string; report: VerifyReport };
+
+/**
+ * Looks at the cache entry for the recipe's distfile and changes nothing: a
+ * symlink or a non-file there is refused (E_CONFLICT), a file is verified
+ * against the recipe (size, MD5, SHA-256). fetchDistfile and the install's
+ * --dry-run plan both decide by this, so the plan says what the fetch does.
+ */
+export async function examineCache(recipe: DistfilePins, distfiles: string): Promise<CachedCopy> {
+  const dest = cachePath(distfiles, recipe.distfile);
+  await refuseSymlink(dest);
+  if (!(await isFile(dest))) return { state: 'absent', path: dest };
+  const report = await verifyFile(dest, recipe);
+  return { state: report.ok ? 'good' : 'bad', path: dest, report };
 }
 
 /**
@@ -61,7 +87,7 @@ export function sourcesFor(recipe: ResolvedRecipe, mirrors: string[]): string[] 
  */
 export async function fetchDistfile(recipe: ResolvedRecipe, opts: FetchOptions): Promise<FetchResult> {
   const dir = path.resolve(opts.distfiles);
-  const dest = inside(dir, recipe.distfile);
+  const dest = cachePath(dir, recipe.distfile);
   const part = `${dest}.part`;
   const log = opts.log ?? (() => {});
   const result = (d: Digests, source: string): FetchResult => ({
@@ -80,8 +106,9 @@ export async function fetchDistfile(recipe: ResolvedRecipe, opts: FetchOptions):
   await refuseSymlink(dest);
   await refuseSymlink(part);
   let rejected: { to: string; why: string; suspect: boolean } | undefined;
-  if (await isFile(dest)) {
-    const report = await verifyFile(dest, recipe);
+  const cached = await examineCache(recipe, dir);
+  if (cached.state !== 'absent') {
+    const report = cached.report;
     if (report.ok) return result(report.actual, 'cache');
     // Never deleted: it may be the admin's only copy, and the recipe may be what is wrong.
     rejected = { to: await moveAside(dest), why: differing(report.checks), suspect: recipeMd5Suspect(report.checks) };
@@ -100,11 +127,7 @@ export async function fetchDistfile(recipe: ResolvedRecipe, opts: FetchOptions):
       hint: `fetch it once without --offline, or copy it to ${shellQuote(dest)}`,
     });
   }
-  try {
-    await mkdirs(dir);
-  } catch (err) {
-    throw new DjbError('E_IO', `unable to create ${dir}: ${describeCause(err)}`, { cause: err });
-  }
+  await mkdirs(dir, { fail: (_level, err) => new DjbError('E_IO', `unable to create ${dir}: ${describeCause(err)}`, { cause: err }) });
 
   const sources = sourcesFor(recipe, opts.mirrors);
   const limits = limitsFromEnv(opts.env);
@@ -143,7 +166,7 @@ export async function fetchDistfile(recipe: ResolvedRecipe, opts: FetchOptions):
  * since the earlier bytes may be the bad ones.
  */
 async function fromSource(url: string, part: string, recipe: ResolvedRecipe, opts: FetchOptions, limits: HttpLimits): Promise<Digests> {
-  let have = await sizeOf(part);
+  let have = await regularFileSize(part);
   if (have > 0 && recipe.size !== undefined && have >= recipe.size) {
     await removeFile(part);
     have = 0;
@@ -280,23 +303,6 @@ async function refuseSymlink(p: string): Promise<void> {
   }
 }
 
-async function isFile(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-async function sizeOf(p: string): Promise<number> {
-  try {
-    const s = await lstat(p);
-    return s.isFile() ? s.size : 0;
-  } catch {
-    return 0;
-  }
-}
-
 async function removeFile(p: string): Promise<void> {
   try {
     await unlink(p);
@@ -304,21 +310,5 @@ async function removeFile(p: string): Promise<void> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new DjbError('E_IO', `unable to remove ${p}: ${describeCause(err)}`, { cause: err });
     }
-  }
-}
-
-/** mkdir -p one level at a time, so that the error names the real cause (EROFS, EACCES), not ENOENT. */
-async function mkdirs(dir: string): Promise<void> {
-  try {
-    await lstat(dir);
-    return;
-  } catch {
-    /* make it */
-  }
-  await mkdirs(path.dirname(dir));
-  try {
-    await mkdir(dir, { mode: 0o755 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }

@@ -6,8 +6,12 @@ export { CONVENTIONAL_DIRS, PACKAGE_MODE, applyInitSteps, planConventionalDirs, 
 export type { InitStep, Made } from './init.js';
 export { applyLink, conflictError, findConflicts, inspectLink, installTree, undoLink, undoTree, versionDirName, wantedLinks } from './layout.js';
 export type { Conflict, LinkState, LinkUndo, PackageNames, TreeSwap, WantedLink } from './layout.js';
-export { INSTALL_STAGES, install, runPipeline } from './pipeline.js';
-export type { InstallContext, PipelineResult, Stage, StageReport } from './pipeline.js';
+export { runPipeline } from './pipeline.js';
+export type { PipelineResult, Stage, StageReport } from './pipeline.js';
+export { finalDir, isClassic, topDir } from './context.js';
+export type { InstallContext } from './context.js';
+export { install, rootDirsWritten } from './install.js';
+export { INSTALL_STAGES } from './stages/index.js';
 export { choosePatches, keepChoices } from './plan.js';
 export type { KeptChoices, Recorded, FetchedDistfile, InstallDeps, InstallOptions, InstallReport, PatchSetResult, RecipeForInstall } from './plan.js';
 export { BUILD_RECORD, baselineFor, buildNative, compareSysdeps, parseSysdepLines, readBuildRecord } from './build-native.js';
@@ -16,3 +20,5 @@ export { DEBIAN_PACKAGES, checkMake, chooseFlags, detectCompiler, parseCompilerV
 export type { Compiler, CompilerChoice, CompilerFamily } from './compiler.js';
 export { REQUIRES_FILE, currentVersion, dependentsOf, planInstalls, readRequires, refuseRemoval, satisfies } from './deps.js';
 export type { Dependent, DepRecipe, PlannedInstall } from './deps.js';
+export { runInstall } from './run.js';
+export type { InstallHooks, InstallOutcome, InstallRequest, InstalledStep } from './run.js';

@@ -2,7 +2,7 @@ import { stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import { PACKAGE_MODE, type Root } from '../core/root.js';
-import { exists } from '../core/fs.js';
+import { lexists, mkdirs } from '../core/fs.js';
 import * as fsx from '../posix/fsx.js';
 import type { Txn } from '../installed/txn.js';
 
@@ -29,7 +29,7 @@ export interface InitStep {
 export async function planPackageHome(root: Root, packageHome?: string): Promise<InitStep[]> {
   const steps: InitStep[] = [];
   const pkg = root.packageDir;
-  if (await exists(pkg)) {
+  if (await lexists(pkg)) {
     const st = await stat(pkg).catch(() => undefined);
     if (!st?.isDirectory()) throw new DjbError('E_CONFLICT', `${root.display(pkg)} exists and is not a directory`);
     steps.push({ path: pkg, action: 'exists', detail: `${root.display(pkg)} exists; leaving it alone` });
@@ -40,7 +40,7 @@ export async function planPackageHome(root: Root, packageHome?: string): Promise
     const rel = path.relative(root.dir, home);
     const target = rel.startsWith('..') || path.isAbsolute(rel) ? home : rel;
     steps.push(
-      (await exists(home))
+      (await lexists(home))
         ? { path: home, action: 'exists', detail: `${home} exists; leaving its mode alone` }
         : { path: home, action: 'mkdir', mode: PACKAGE_MODE, detail: `create ${home} with mode 1755` },
     );
@@ -56,7 +56,7 @@ export async function planConventionalDirs(root: Root): Promise<InitStep[]> {
   for (const rel of CONVENTIONAL_DIRS) {
     const p = root.join(rel);
     steps.push(
-      (await exists(p))
+      (await lexists(p))
         ? { path: p, action: 'exists', detail: `${root.display(p)} exists` }
         : { path: p, action: 'mkdir', mode: 0o755, detail: `create ${root.display(p)}` },
     );
@@ -66,15 +66,7 @@ export async function planConventionalDirs(root: Root): Promise<InitStep[]> {
 
 /** Creates every missing parent of `dir` and `dir` itself, recording each one made. */
 export async function mkdirRecorded(dir: string, mode: number, made: Made[], txn?: Txn): Promise<void> {
-  if (await exists(dir)) return;
-  await mkdirRecorded(path.dirname(dir), 0o755, made, txn);
-  try {
-    await txn?.note({ op: 'mkdir', path: dir });
-    await fsx.mkdir(dir, mode);
-  } catch (err) {
-    throw ioError(`unable to create ${dir}`, err);
-  }
-  made.push({ kind: 'dir', path: dir });
+  await mkdirs(dir, { mode, before: async (d) => txn?.note({ op: 'mkdir', path: d }), made: (d) => made.push({ kind: 'dir', path: d }) });
 }
 
 /** Carries out init steps; returns what was made (for undo). */

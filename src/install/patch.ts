@@ -93,7 +93,8 @@ async function load(tree: Tree, treeDir: string, realTree: string, rel: string):
   return staged;
 }
 
-async function exists(tree: Tree, treeDir: string, rel: string): Promise<boolean> {
+/** True when `rel` is a file of the tree as patched so far (a staged edit, else the regular file on disk). */
+async function fileInTree(tree: Tree, treeDir: string, rel: string): Promise<boolean> {
   const staged = tree.get(rel);
   if (staged) return staged.current !== undefined;
   try {
@@ -111,7 +112,7 @@ async function pickStrip(files: FilePatch[], tree: Tree, treeDir: string): Promi
     if (written.startsWith('/') || written.split('/').includes('..')) continue;
     for (let level = 0; level <= MAX_STRIP_PROBE; level++) {
       const rel = stripPath(written, level);
-      if (rel !== undefined && (await exists(tree, treeDir, rel))) present.add(rel);
+      if (rel !== undefined && (await fileInTree(tree, treeDir, rel))) present.add(rel);
     }
   }
   return chooseStrip(files, (rel) => present.has(rel));

@@ -1,4 +1,4 @@
-import { lstat } from 'node:fs/promises';
+import { lexists } from '../core/fs.js';
 import { DjbError, describeCause } from '../core/errors.js';
 import * as fsx from '../posix/fsx.js';
 import type { DigestCheck } from './digest.js';
@@ -13,7 +13,7 @@ import type { DigestCheck } from './digest.js';
 export async function moveAside(p: string): Promise<string> {
   for (let n = 0; n < 1000; n++) {
     const to = n === 0 ? `${p}.rejected` : `${p}.rejected.${n}`;
-    if (await lstat(to).catch(() => undefined)) continue;
+    if (await lexists(to)) continue;
     try {
       await fsx.renameNoReplace(p, to);
       return to;

@@ -1,11 +1,18 @@
 import { DjbError, describeCause } from '../core/errors.js';
-import type { ResolvedRecipe } from '../recipe/index.js';
 import { hashFile } from './digest.js';
 import { recipeMd5Suspect } from './reject.js';
 import type { DigestCheck, Digests } from './digest.js';
 export type { DigestCheck } from './digest.js';
 
-/** One compared property. `expected` undefined: the recipe does not pin it. */
+/** What a recipe pins about its distfile: all that verifying one needs. */
+export interface DistfilePins {
+  name: string;
+  version: string;
+  distfile: string;
+  md5: string;
+  sha256?: string | undefined;
+  size?: number | undefined;
+}
 
 /** A distfile compared with its recipe. `ok` only when every pinned value matches. */
 export interface VerifyReport {
@@ -21,7 +28,7 @@ export interface VerifyReport {
 }
 
 /** Compares what a file hashed to with the recipe. MD5 is always pinned. */
-export function checkDigests(actual: Digests, recipe: ResolvedRecipe): DigestCheck[] {
+export function checkDigests(actual: Digests, recipe: Pick<DistfilePins, 'md5' | 'sha256' | 'size'>): DigestCheck[] {
   return [
     { what: 'size', label: 'size', expected: recipe.size, actual: actual.size, ok: recipe.size === undefined || recipe.size === actual.size },
     { what: 'md5', label: 'MD5', expected: recipe.md5, actual: actual.md5, ok: recipe.md5 === actual.md5 },
@@ -36,7 +43,7 @@ export function checkDigests(actual: Digests, recipe: ResolvedRecipe): DigestChe
 }
 
 /** Hashes `path` and compares it with the recipe. */
-export async function verifyFile(path: string, recipe: ResolvedRecipe): Promise<VerifyReport> {
+export async function verifyFile(path: string, recipe: DistfilePins): Promise<VerifyReport> {
   let actual: Digests;
   try {
     actual = await hashFile(path);
@@ -78,4 +85,9 @@ export function mismatchError(what: string, checks: DigestCheck[], recipeFile: s
     `${what} has been altered or corrupted: ${detail}${deleted ? '; the file was deleted' : ''}`,
     { hint: `the expected values come from ${recipeFile}` },
   );
+}
+
+/** The warning every command gives when a recipe pins no SHA-256. */
+export function md5OnlyWarning(name: string, version: string): string {
+  return `the recipe for ${name}-${version} pins no SHA-256; MD5 alone is weak against deliberate tampering`;
 }

@@ -9,6 +9,7 @@ import { SYSTEMD_UNIT } from '../boot/boot.js';
 import { listInstalled } from './installed.js';
 import { MANIFEST_FILE, parseManifest } from './manifest.js';
 import { PACKAGE_MODE } from '../core/root.js';
+import { lexists } from '../core/fs.js';
 import { readBootRecord, runs } from '../boot/start.js';
 
 /**
@@ -268,7 +269,7 @@ async function nodeFound(root: Root): Promise<DoctorCheck> {
 /** What an interrupted transaction leaves: its journal, staging dirs, removal asides, `{new}` names. */
 async function leftovers(root: Root): Promise<DoctorCheck> {
   const found: string[] = [];
-  if ((await lstat(txnDir(root)).catch(() => undefined)) !== undefined) {
+  if (await lexists(txnDir(root))) {
     try {
       await readJournal(root);
     } catch (err) {

@@ -1,4 +1,5 @@
-import { lstat, readFile, readdir, readlink, stat } from 'node:fs/promises';
+import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
+import { isDir } from '../core/fs.js';
 import path from 'node:path';
 import { DjbError } from '../core/errors.js';
 import { djbpkgCommand } from '../core/hint.js';
@@ -118,14 +119,6 @@ async function detectBuild(dir: string): Promise<string> {
     }
   }
   return 'unknown';
-}
-
-async function isDir(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 async function linkTarget(p: string): Promise<string | undefined> {

@@ -1,9 +1,9 @@
-import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DjbError, ioError } from '../core/errors.js';
 import type { Root } from '../core/root.js';
-import { assertInsideRoot } from '../core/fs.js';
+import { assertInsideRoot, mkdirs } from '../core/fs.js';
 import { LOCK_UN, flock, tryLockExclusive } from '../posix/index.js';
 import { recoverJournal } from './txn.js';
 
@@ -30,7 +30,7 @@ export async function lockRoot(root: Root, waitMs = DEFAULT_LOCK_WAIT_MS, now: (
   await assertInsideRoot(root, [root.stateDir]);
   let fd: number;
   try {
-    mkdirsSync(path.dirname(file));
+    await mkdirs(path.dirname(file), { fail: (_level, err) => err as Error });
     // Never through a symlink: a planted link must not make us create or open its target.
     fd = openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
   } catch (err) {
@@ -95,18 +95,4 @@ export async function lockAndRecover(
     throw err;
   }
   return lock;
-}
-
-/**
- * mkdir -p, one level at a time: Node's recursive mkdir reports ENOENT where
- * the real cause is EROFS or EACCES, and the admin needs the real cause.
- */
-function mkdirsSync(dir: string): void {
-  if (existsSync(dir)) return;
-  mkdirsSync(path.dirname(dir));
-  try {
-    mkdirSync(dir, 0o755);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
 }

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import { Root } from '../core/root.js';
+import { sha256File } from '../core/fs.js';
 
 /** Where the manifest lives inside a package directory. */
 export const MANIFEST_FILE = 'package/manifest';
@@ -19,10 +19,6 @@ export type ManifestEntry =
   | { kind: 'link'; path: string; target: string }
   | { kind: 'rootlink'; path: string; target: string };
 
-function sha256(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 /** Every object under `dir` (the manifest file itself excluded), sorted by path. */
 export async function scanTree(dir: string): Promise<ManifestEntry[]> {
   const out: ManifestEntry[] = [];
@@ -37,7 +33,7 @@ export async function scanTree(dir: string): Promise<ManifestEntry[]> {
       else if (st.isDirectory()) {
         out.push({ kind: 'dir', path: r, mode: st.mode & 0o7777 });
         await walk(r);
-      } else if (st.isFile()) out.push({ kind: 'file', path: r, mode: st.mode & 0o7777, sha256: sha256(await readFile(full)) });
+      } else if (st.isFile()) out.push({ kind: 'file', path: r, mode: st.mode & 0o7777, sha256: await sha256File(full) });
     }
   }
   try {
@@ -102,7 +98,7 @@ export async function verifyManifest(root: Root, packageDir: string, entries: re
     let same: boolean;
     if (e.kind === 'link' || e.kind === 'rootlink') same = st.isSymbolicLink() && (await readlink(full)) === e.target;
     else if (e.kind === 'dir') same = st.isDirectory() && (st.mode & 0o7777) === e.mode;
-    else same = st.isFile() && (st.mode & 0o7777) === e.mode && sha256(await readFile(full)) === e.sha256;
+    else same = st.isFile() && (st.mode & 0o7777) === e.mode && (await sha256File(full)) === e.sha256;
     if (!same) changed.push(shown);
   }
   return { changed, missing };

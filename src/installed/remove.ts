@@ -3,10 +3,10 @@ import path from 'node:path';
 import { DjbError, ioError } from '../core/errors.js';
 import { PACKAGE_VERB, djbpkgCommand } from '../core/hint.js';
 import type { Root } from '../core/root.js';
-import { SYSTEMD_UNIT, hasFence, removeFence, replaceFile, systemdUnitText } from '../boot/boot.js';
+import { SYSTEMD_UNIT, hasFence, removeFence, systemdUnitText } from '../boot/boot.js';
 export { removeFence } from '../boot/boot.js';
 import { requirePackage } from './installed.js';
-import { assertInsideRoot, exists } from '../core/fs.js';
+import { assertInsideRoot, lexists, replaceFile } from '../core/fs.js';
 import * as fsx from '../posix/fsx.js';
 import { Txn } from './txn.js';
 
@@ -156,7 +156,7 @@ export async function planRemove(root: Root, req: RemoveRequest): Promise<Remove
   }
   const dirs = versions.map((v) => path.join(catDir, `${pkg.name}-${v}`));
   const actions: RemoveAction[] = (await linksInto(root, whole ? [pkg.link, ...dirs] : dirs)).map((l) => ({ kind: 'unlink' as const, ...l }));
-  if (whole && (await exists(pkg.link))) {
+  if (whole && (await lexists(pkg.link))) {
     const t = await readlink(pkg.link).catch(() => undefined);
     if (t !== undefined) actions.push({ kind: 'unlink', path: pkg.link, target: t });
   }

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { isFile } from '../core/fs.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DjbError } from '../core/errors.js';
@@ -113,7 +113,7 @@ export async function resolveVersion(loaded: LoadedRecipe, version: string): Pro
   for (const [name, p] of Object.entries(v.patches ?? {})) {
     const file = path.resolve(recipeDir, p.file);
     const description = await patchDescription(file);
-    patches.push({ name, file, default: p.default, description, present: await exists(file) });
+    patches.push({ name, file, default: p.default, description, present: await isFile(file) });
   }
   return {
     name: loaded.data.name,
@@ -161,10 +161,3 @@ export async function listRecipes(extraDirs: string[]): Promise<RecipeSummary[]>
   return [...seen.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
-}

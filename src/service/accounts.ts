@@ -75,3 +75,44 @@ export class Accounts {
     return this.require('nobody', 'the default log user');
   }
 }
+
+/** Who a new service runs as and who owns its log directory. */
+export interface ServiceAccounts {
+  /** --user: the account the command runs as (through setuidgid); undefined: as svscan runs it. */
+  user: Account | undefined;
+  /** The account multilog runs as; undefined when djbpkg does not run as root (the logs are then the invoking user's). */
+  logUser: Account | undefined;
+  /** The owner of the log directory. */
+  logOwner: Account;
+}
+
+/** The ids of the process running djbpkg. */
+export interface Invoker {
+  uid: number;
+  gid: number;
+}
+
+/** This process's ids. */
+export function currentInvoker(): Invoker {
+  return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+}
+
+/**
+ * The account rules of `djbpkg service add`: a named account must exist in
+ * the root's passwd file (passwdFileFor) and may be named only by root, since
+ * setuidgid needs root. As root, multilog runs as --log-user, else a
+ * dedicated log account (multilog, log), else nobody, and that account owns
+ * the log directory; not as root, the invoking user runs and owns the logs.
+ * Errors: E_USAGE for an unknown account or one named without root.
+ */
+export function serviceAccounts(root: Root, given: { user?: string | undefined; logUser?: string | undefined }, invoker: Invoker = currentInvoker()): ServiceAccounts {
+  const accounts = Accounts.load(root);
+  const amRoot = invoker.uid === 0;
+  const user = given.user === undefined ? undefined : accounts.require(given.user, '--user');
+  if (user && !amRoot) throw new DjbError('E_USAGE', '--user needs djbpkg to run as root (setuidgid does)');
+  const named = given.logUser === undefined ? undefined : accounts.require(given.logUser, '--log-user');
+  if (named && !amRoot) throw new DjbError('E_USAGE', '--log-user needs djbpkg to run as root (setuidgid does)');
+  if (!amRoot) return { user, logUser: undefined, logOwner: { name: String(invoker.uid), uid: invoker.uid, gid: invoker.gid } };
+  const logUser = named ?? accounts.defaultLogAccount();
+  return { user, logUser, logOwner: logUser };
+}

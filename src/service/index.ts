@@ -1,5 +1,5 @@
-export { Accounts, DEDICATED_LOG_ACCOUNTS, parsePasswd, passwdFileFor } from './accounts.js';
-export type { Account } from './accounts.js';
+export { Accounts, DEDICATED_LOG_ACCOUNTS, currentInvoker, parsePasswd, passwdFileFor, serviceAccounts } from './accounts.js';
+export type { Account, Invoker, ServiceAccounts } from './accounts.js';
 export { addService, definitionEntries, logMainTarget, logRunScript, runScript } from './definition.js';
 export type { AddResult, ServiceSpec } from './definition.js';
 export { followLog, HumanTimes, logDirOf, logPosition, tailLog } from './logs.js';

@@ -54,8 +54,6 @@ describe('/proc/PID/stat', () => {
   });
 
   it('is read by src/posix/proc.ts only', () => {
-    // Until the install side switches src/boot/start.ts over (issue 20), it is the one exception.
-    const PENDING = new Set(['src/boot/start.ts']);
     const readers: string[] = [];
     const walk = (dir: string): void => {
       for (const name of readdirSync(dir)) {
@@ -65,6 +63,6 @@ describe('/proc/PID/stat', () => {
       }
     };
     walk(path.join(PROJECT, 'src'));
-    expect(readers.filter((f) => !PENDING.has(f))).toEqual(['src/posix/proc.ts']);
+    expect(readers).toEqual(['src/posix/proc.ts']);
   });
 });
