@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { djbpkg } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { ok, parse } from './support.js';
+import { ok, parse } from '../support/service.js';
 
 /** Definitions and links without any supervise running: what is written, and what is refused. */
 

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startProcess, track } from '../support/procs.js';
 import { djbpkg } from '../support/run.js';
-import { copyRoot, distribution, installInto, ok, openTemp, parse, poll } from './support.js';
-import type { Distribution } from './support.js';
+import { copyRoot, distribution, installInto, ok, openTemp, parse, poll } from '../support/service.js';
+import type { Distribution } from '../support/service.js';
 
 /**
  * Issue 19: whether a service really works. Crash loops, a failing logger

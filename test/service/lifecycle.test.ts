@@ -3,8 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, startProcess, track } from '../support/procs.js';
 import { djbpkg } from '../support/run.js';
-import { copyRoot, distribution, installInto, lines, ok, openTemp, parse, poll } from './support.js';
-import type { Distribution } from './support.js';
+import { copyRoot, distribution, installInto, lines, ok, openTemp, parse, poll } from '../support/service.js';
+import type { Distribution } from '../support/service.js';
 
 /**
  * One service through its whole life, driven only by djbpkg: add, enable

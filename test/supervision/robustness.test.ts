@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { alive, pollUntil, startProcess } from '../support/procs.js';
 import { run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { bin, ours, readStatus, SLEEP } from './service.js';
+import { bin, ours, readStatus, SLEEP } from '../support/supervise.js';
 
 const FAST = { DJBPKG_SVSCAN_INTERVAL_MS: '200' };
 const INFO = /^svscan: info: descriptor limit (\d+) leaves room for (\d+) services, or (\d+) with a logger$/;

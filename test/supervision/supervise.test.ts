@@ -5,7 +5,7 @@ import { STATUS_BYTES } from '../../src/supervision/status.js';
 import { tai64nToUnix } from '../../src/supervision/tai64n.js';
 import { pollUntil } from '../support/procs.js';
 import { tempDir } from '../support/tmp.js';
-import { events, ours, procState, readStatus, recordingService, startSupervise, starts, waitUp } from './service.js';
+import { events, ours, procState, readStatus, recordingService, startSupervise, starts, waitUp } from '../support/supervise.js';
 
 describe('supervise', () => {
   it('starts run, writes an 18-byte status decoded field by field, and svstat reports it up', async () => {

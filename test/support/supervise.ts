@@ -1,0 +1,89 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DIST_BIN, run, type RunResult } from './run.js';
+import { pollUntil, startProcess, type Background } from './procs.js';
+import { unpackStatus, type Status } from '../../src/supervision/status.js';
+
+/** sleep(1) by absolute path: services under svscanboot get a PATH of the test root only. */
+export const SLEEP = ['/bin/sleep', '/usr/bin/sleep'].find((p) => existsSync(p)) ?? 'sleep';
+
+export const SIGNALS_TRAPPED = ['HUP', 'ALRM', 'INT', 'QUIT', 'USR1', 'USR2', 'CONT'];
+
+/**
+ * A service whose run script records its pid in `pid`, one line per start in
+ * `starts`, and the name of every trappable signal it gets in `events`
+ * (TERM is recorded, then the script exits).
+ */
+export function recordingService(dir: string, opts: { down?: boolean } = {}): string {
+  mkdirSync(dir, { recursive: true });
+  const traps = SIGNALS_TRAPPED.map((s) => `trap 'echo ${s} >> events' ${s}`).join('\n');
+  writeFileSync(
+    path.join(dir, 'run'),
+    `#!/bin/sh
+${traps}
+trap 'echo TERM >> events; exit 0' TERM
+echo $$ > pid.new && mv pid.new pid
+echo $$ >> starts
+while :; do ${SLEEP} 0.05; done
+`,
+  );
+  chmodSync(path.join(dir, 'run'), 0o755);
+  if (opts.down) writeFileSync(path.join(dir, 'down'), '');
+  return dir;
+}
+
+/** Built program `name` from dist/bin. */
+export function bin(name: string): string {
+  return path.join(DIST_BIN, `${name}.js`);
+}
+
+export function ours(name: string, args: string[], opts: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<RunResult> {
+  return run(process.execPath, [bin(name), ...args], opts);
+}
+
+/** Starts our supervise on dir (cwd = parent of dir, argument = its basename). */
+export function startSupervise(dir: string, env: Record<string, string | undefined> = {}): Background {
+  return startProcess(process.execPath, [bin('supervise'), path.basename(dir)], { cwd: path.dirname(dir), env });
+}
+
+export function readStatus(dir: string): Status | undefined {
+  try {
+    return unpackStatus(readFileSync(path.join(dir, 'supervise/status')));
+  } catch {
+    return undefined;
+  }
+}
+
+export function events(dir: string): string[] {
+  const f = path.join(dir, 'events');
+  return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : [];
+}
+
+export function starts(dir: string): number[] {
+  const f = path.join(dir, 'starts');
+  return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).map(Number) : [];
+}
+
+/** Waits until the run child recorded in `pid` is the one supervise reports, and returns it. */
+export function waitUp(dir: string, timeoutMs = 15_000): Promise<number> {
+  return pollUntil(
+    `${dir} up`,
+    () => {
+      const st = readStatus(dir);
+      const pidFile = path.join(dir, 'pid');
+      if (!st || st.pid === 0 || !existsSync(pidFile)) return undefined;
+      return Number(readFileSync(pidFile, 'utf8')) === st.pid ? st.pid : undefined;
+    },
+    { timeoutMs },
+  );
+}
+
+/** State letter of a process from /proc (R S T Z ...). */
+export function procState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0];
+  } catch {
+    return undefined;
+  }
+}
