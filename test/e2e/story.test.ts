@@ -21,11 +21,6 @@ const COMMANDS = [
   'multilog', 'tai64n', 'tai64nlocal', 'softlimit', 'setuidgid', 'envuidgid', 'envdir', 'setlock',
 ];
 
-/** pollUntil, where a failed regexp match (null) also means "not yet". */
-function poll<T>(what: string, check: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  return pollUntil(what, async () => (await check()) ?? undefined, { timeoutMs, intervalMs: 50 });
-}
-
 function ok(r: RunResult): RunResult {
   if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
   return r;
@@ -87,15 +82,15 @@ async function runStory(s: Story): Promise<void> {
   renameSync(staging, hello);
 
   const up = /^\S+: up \(pid (\d+)\) \d+ seconds\n$/;
-  const firstPid = Number((await poll('hello up', async () => up.exec(await svstat(hello))))[1]);
-  const logPid = Number((await poll('hello/log up', async () => up.exec(await svstat(path.join(hello, 'log')))))[1]);
+  const firstPid = Number((await pollUntil('hello up', async () => up.exec(await svstat(hello)), 30_000))[1]);
+  const logPid = Number((await pollUntil('hello/log up', async () => up.exec(await svstat(path.join(hello, 'log'))), 30_000))[1]);
 
   const current = path.join(hello, 'log', 'main', 'current');
-  const stamped = await poll('stamped lines in main/current', () => {
+  const stamped = await pollUntil('stamped lines in main/current', () => {
     if (!existsSync(current)) return false;
     const lines = readFileSync(current, 'utf8').split('\n').filter(Boolean);
     return lines.length >= 5 ? lines : false;
-  });
+  }, 30_000);
   for (const line of stamped) {
     const m = /^(@[0-9a-f]{24}) hello line (\d+)$/.exec(line);
     expect(m, line).not.toBeNull();
@@ -104,19 +99,19 @@ async function runStory(s: Story): Promise<void> {
 
   ok(await run(cmd('svc'), ['-t', hello]));
   const secondPid = Number(
-    (await poll('hello restarted with a new pid', async () => {
+    (await pollUntil('hello restarted with a new pid', async () => {
       const m = up.exec(await svstat(hello));
       return m && Number(m[1]) !== firstPid ? m : false;
-    }))[1],
+    }, 30_000))[1],
   );
   expect(alive(firstPid)).toBe(false);
   // After the restart numbering starts again at 1, in the same log.
-  await poll('lines of the restarted service in the log', () => /hello line 1\n[^]*hello line 1\n/.test(readFileSync(current, 'utf8')));
+  await pollUntil('lines of the restarted service in the log', () => /hello line 1\n[^]*hello line 1\n/.test(readFileSync(current, 'utf8')), 30_000);
 
   const stop = JSON.parse(ok(await djbpkg(['boot', '--stop', '--root', root, '--json'])).stdout) as { stopped: number[] };
   expect(stop.stopped).toContain(boot.pid);
   const started = [boot.pid, boot.readproctitlePid, secondPid, logPid];
-  await poll('everything stopped', () => started.every((pid) => !alive(pid)));
+  await pollUntil('everything stopped', () => started.every((pid) => !alive(pid)), 30_000);
   expect(await svstat(hello)).toBe(`${hello}: supervise not running\n`);
 }
 

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { track } from '../support/procs.js';
+import { pollUntil, track } from '../support/procs.js';
 import { DIST_BIN, PROJECT, djbpkg, run } from '../support/run.js';
 import type { RunResult } from '../support/run.js';
-import { distribution, ok, openTemp, parse, poll } from '../support/service.js';
+import { distribution, ok, openTemp, parse } from '../support/service.js';
 import type { Distribution } from '../support/service.js';
 
 /**
@@ -85,7 +85,7 @@ describe.skipIf(!ANSIBLE)(`the Ansible example${ANSIBLE ? '' : ' (skipped: ansib
     const st = parse<{ ok: boolean; services: { name: string; up: boolean; log: { up: boolean } }[] }>(await djbpkg(['service', 'status', '--root', root, '--json']));
     expect(st.ok).toBe(true);
     expect(st.services).toMatchObject([{ name: 'ticker', up: true }]);
-    await poll('ticker logs "tick 1"', () => existsSync(path.join(root, 'var/multilog/ticker/current')) && readFileSync(path.join(root, 'var/multilog/ticker/current'), 'utf8').includes(' tick 1\n'));
+    await pollUntil('ticker logs "tick 1"', () => existsSync(path.join(root, 'var/multilog/ticker/current')) && readFileSync(path.join(root, 'var/multilog/ticker/current'), 'utf8').includes(' tick 1\n'), 40_000);
 
     const second = await play();
     expect(second.code, second.stdout).toBe(0);

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { O_NONBLOCK, pipe2 } from '../../src/posix/index.js';
 import { tempDir } from '../support/tmp.js';
-import { ENV, lineIn, ours, procStatus, start, track, waitFor } from '../support/loaders.js';
+import { ENV, lineIn, ours, procStatus, start, track } from '../support/loaders.js';
+import { pollUntil } from '../support/procs.js';
 
 const O_CLOEXEC = 0o2000000;
 
@@ -41,7 +42,7 @@ async function baselineSleep(stdio: (number | 'pipe' | 'ignore')[]): Promise<num
   const child = spawn('sh', ['-c', 'exec sleep 30'], { env: ENV, stdio });
   track(child.pid!);
   const pid = child.pid!;
-  await waitFor('sleep', () => (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep' ? true : undefined));
+  await pollUntil('sleep', () => (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep' ? true : undefined));
   const fds = passedFds(pid);
   child.kill('SIGKILL');
   return fds;
@@ -96,7 +97,7 @@ describe('chain-loaders exec for real', () => {
       track(child.pid!);
       const pid = Number(await lineIn(pidfile));
       expect(pid).toBe(child.pid);
-      await waitFor('sleep', () => (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep' ? true : undefined));
+      await pollUntil('sleep', () => (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep' ? true : undefined));
       expect(readlinkSync(`/proc/${pid}/exe`)).not.toMatch(/node/);
       const st = procStatus(pid);
       expect(st.get('SigIgn')).toBe('0000000000000000');

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getpwnam } from '../../src/posix/index.js';
 import { tempDir } from '../support/tmp.js';
-import { ENV, lineIn, ours, runTo, start, track, waitFor } from '../support/loaders.js';
+import { ENV, lineIn, ours, runTo, start, track } from '../support/loaders.js';
 import { itNeeds } from '../support/needs.js';
+import { pollUntil } from '../support/procs.js';
 
 const isRoot = process.getuid?.() === 0;
 const USER = `djbchain${process.pid}`;
@@ -90,7 +91,7 @@ describe('pgrphack / fghack', () => {
     void h.done.then(() => (finished = true));
     // Once the child itself is gone (or a zombie), fghack must still be waiting on the grandchild.
     const child = Number(await lineIn(cpid));
-    await waitFor('child exit', () => {
+    await pollUntil('child exit', () => {
       try {
         return readFileSync(`/proc/${child}/stat`, 'utf8').includes(') Z ') ? true : undefined;
       } catch {

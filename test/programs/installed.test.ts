@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { useInstalledRuntime } from '../support/installed.js';
 import { run, type RunResult } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { track, waitFor } from '../support/loaders.js';
+import { track } from '../support/loaders.js';
 import { itNeeds } from '../support/needs.js';
+import { pollUntil } from '../support/procs.js';
 
 /**
  * The chain-loaders as installed (ROOT/command wrappers over the package's
@@ -72,7 +73,7 @@ describe('installed chain-loaders', { timeout: 180_000 }, () => {
         track(c.pid!);
         sleepers.push(c);
       }
-      await waitFor('sleepers', () => (sleepers.every((c) => readFileSync(`/proc/${c.pid}/status`, 'utf8').includes('\nUid:\t5\t')) ? true : undefined));
+      await pollUntil('sleepers', () => (sleepers.every((c) => readFileSync(`/proc/${c.pid}/status`, 'utf8').includes('\nUid:\t5\t')) ? true : undefined));
       for (const tail of [['/bin/echo', 'ok'], ['envdir', tempDir(), '/bin/echo', 'ok']]) {
         const [a, b] = await both(['softlimit', '-p', '2', 'setuidgid', account, ...tail]);
         expect([others, tail[0], view(a)]).toEqual([others, tail[0], view(b)]);

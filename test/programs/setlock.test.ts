@@ -2,7 +2,8 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/tmp.js';
-import { lineIn, ours, runTo, start, theirs, waitFor } from '../support/loaders.js';
+import { lineIn, ours, runTo, start, theirs } from '../support/loaders.js';
+import { pollUntil } from '../support/procs.js';
 
 /** Starts a holder of the lock on `file` (our setlock) and waits until it holds it. */
 async function holder(file: string, dir: string) {
@@ -61,7 +62,7 @@ describe('setlock', () => {
       const h = await holder(f, dir);
       const marker = path.join(dir, 'ran');
       const c = start([...ours('setlock'), ...opts, f, 'sh', '-c', `echo yes > ${marker}`]);
-      await waitFor('contender blocked in flock', () => waitingForLock(c.child.pid!));
+      await pollUntil('contender blocked in flock', () => waitingForLock(c.child.pid!));
       expect(existsSync(marker)).toBe(false);
       h.child.kill('SIGKILL');
       const r = await c.done;

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach } from 'vitest';
+import { pollUntil } from './procs.js';
 import { DIST_BIN } from './run.js';
 
 /** The environment every loader runs with: pinned, nothing from the test runner. */
@@ -81,20 +82,9 @@ export function runTo(argv: string[], opts: StartOptions = {}): Promise<Finished
   return start(argv, opts).done;
 }
 
-/** Polls `check` until it returns a value other than undefined, or fails after `ms`. */
-export async function waitFor<T>(what: string, check: () => T | undefined, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** Contents of a file once it holds a complete line, polled. */
 export function lineIn(file: string): Promise<string> {
-  return waitFor(file, () => {
+  return pollUntil(file, () => {
     try {
       const t = readFileSync(file, 'utf8');
       return t.endsWith('\n') ? t.trimEnd() : undefined;

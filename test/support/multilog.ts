@@ -60,22 +60,6 @@ afterEach(async () => {
   await Promise.all(waits);
 });
 
-/** Polls until `check` returns a value other than undefined/false, or throws after the deadline. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let v: T | undefined | false;
-    try {
-      v = check();
-    } catch {
-      v = undefined;
-    }
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 export function fileSize(file: string): number {
   try {
     return fs.statSync(file).size;

@@ -61,18 +61,25 @@ export function track(pid: number): void {
   tracked.add(pid);
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or fails after the deadline. */
+/**
+ * The one poll of the test suite: calls `check` until it returns a value other
+ * than undefined, null (a regexp that did not match) or false, and returns
+ * that value; a check that throws counts as "not yet". Fails after the
+ * deadline (`opts` is the timeout in ms, or the timeout and the interval),
+ * naming `what` and the last error.
+ */
 export async function pollUntil<T>(
   what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  { timeoutMs = 15_000, intervalMs = 25 }: { timeoutMs?: number; intervalMs?: number } = {},
+  check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  opts: number | { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
+  const { timeoutMs = 15_000, intervalMs = 25 } = typeof opts === 'number' ? { timeoutMs: opts } : opts;
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await check();
-      if (v !== undefined && v !== false) return v;
+      if (v !== undefined && v !== null && v !== false) return v;
     } catch (err) {
       last = err;
     }

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startServer } from './http.js';
 import type { TestServer } from './http.js';
-import { pollUntil } from './procs.js';
 import { versionOf, writeRecipe } from './recipe.js';
 import { djbpkg } from './run.js';
 import type { RunResult } from './run.js';
@@ -24,11 +23,6 @@ export function ok(r: RunResult): RunResult {
 
 export function parse<T = Record<string, unknown>>(r: RunResult): T {
   return JSON.parse(ok(r).stdout) as T;
-}
-
-/** pollUntil, where a failed regexp match (null) also means "not yet". */
-export function poll<T>(what: string, check: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 40_000): Promise<T> {
-  return pollUntil(what, async () => (await check()) ?? undefined, { timeoutMs, intervalMs: 100 });
 }
 
 /**

@@ -3,18 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../support/tmp.js';
-import {
-  C_MULTILOG,
-  HAVE_C_MULTILOG,
-  MULTILOG,
-  archives,
-  fileSize,
-  logContents,
-  mixedLines,
-  send,
-  start,
-  waitFor,
-} from '../../support/multilog.js';
+import { C_MULTILOG, HAVE_C_MULTILOG, MULTILOG, archives, fileSize, logContents, mixedLines, send, start } from '../../support/multilog.js';
+import { pollUntil } from '../../support/procs.js';
 
 /** Runs with stdin read from a regular file, so both programs see the same read boundaries. */
 function runFromFile(cmd: string, args: string[], cwd: string, input: string): Promise<{ code: number | null; stderr: string }> {
@@ -91,7 +81,7 @@ describe.skipIf(!HAVE_C_MULTILOG)('C and our multilog taking turns on one direct
     const d = path.join(base, 'd');
     const c = start(C_MULTILOG, ['./d'], base);
     await send(c, 'from C\n');
-    await waitFor('C wrote', () => fileSize(path.join(d, 'current')) === 7);
+    await pollUntil('C wrote', () => fileSize(path.join(d, 'current')) === 7);
     c.child.kill('SIGKILL');
     await c.exited;
     const ours = start(MULTILOG, ['./d'], base);

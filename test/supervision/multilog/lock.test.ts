@@ -3,7 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../support/run.js';
 import { tempDir } from '../../support/tmp.js';
-import { C_MULTILOG, HAVE_C_MULTILOG, MULTILOG, start, startMultilog, waitFor } from '../../support/multilog.js';
+import { C_MULTILOG, HAVE_C_MULTILOG, MULTILOG, start, startMultilog } from '../../support/multilog.js';
+import { pollUntil } from '../../support/procs.js';
 
 const LOCKED = 'multilog: fatal: unable to lock directory ./d: temporary failure\n';
 
@@ -11,7 +12,7 @@ describe('multilog directory lock', () => {
   it('a second multilog on a locked directory prints 0.76 fatal text and exits 111', async () => {
     const dir = tempDir();
     const holder = startMultilog(['./d'], dir);
-    await waitFor('holder started', () => fs.existsSync(path.join(dir, 'd/current')));
+    await pollUntil('holder started', () => fs.existsSync(path.join(dir, 'd/current')));
     const r = await run(process.execPath, [MULTILOG, './d'], { cwd: dir, input: 'x\n' });
     expect(r.stderr).toBe(LOCKED);
     expect(r.code).toBe(111);
@@ -22,7 +23,7 @@ describe('multilog directory lock', () => {
   it.skipIf(!HAVE_C_MULTILOG)('shares flock with C multilog both ways (needs /usr/bin/multilog)', async () => {
     const dir = tempDir();
     const c = start(C_MULTILOG, ['./d'], dir);
-    await waitFor('C holder started', () => fs.existsSync(path.join(dir, 'd/current')));
+    await pollUntil('C holder started', () => fs.existsSync(path.join(dir, 'd/current')));
     const ours = await run(process.execPath, [MULTILOG, './d'], { cwd: dir, input: '' });
     expect(ours.stderr).toBe(LOCKED);
     expect(ours.code).toBe(111);
@@ -30,7 +31,7 @@ describe('multilog directory lock', () => {
     await c.exited;
 
     const holder = startMultilog(['./d'], dir);
-    await waitFor('our holder started', () => (fs.statSync(path.join(dir, 'd/current')).mode & 0o100) === 0);
+    await pollUntil('our holder started', () => (fs.statSync(path.join(dir, 'd/current')).mode & 0o100) === 0);
     const theirs = await run(C_MULTILOG, ['./d'], { cwd: dir, input: '' });
     expect(theirs.stderr).toBe(LOCKED);
     expect(theirs.code).toBe(111);

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../support/tmp.js';
-import { archives, fileSize, logContents, mode, send, startMultilog, waitFor } from '../../support/multilog.js';
+import { archives, fileSize, logContents, mode, send, startMultilog } from '../../support/multilog.js';
+import { pollUntil } from '../../support/procs.js';
 
 describe('multilog signals and crashes', () => {
   it('SIGALRM rotates a non-empty current at once, without waiting for input', async () => {
@@ -10,14 +11,14 @@ describe('multilog signals and crashes', () => {
     const d = path.join(dir, 'd');
     const ml = startMultilog(['./d'], dir);
     await send(ml, 'before alarm\n');
-    await waitFor('line in current', () => fileSize(path.join(d, 'current')) === 13);
+    await pollUntil('line in current', () => fileSize(path.join(d, 'current')) === 13);
     ml.child.kill('SIGALRM');
-    const name = await waitFor('archive', () => archives(d)[0]);
+    const name = await pollUntil('archive', () => archives(d)[0]);
     expect(name).toMatch(/^@[0-9a-f]{24}\.s$/);
     expect(fs.readFileSync(path.join(d, name), 'latin1')).toBe('before alarm\n');
     expect(fileSize(path.join(d, 'current'))).toBe(0);
     await send(ml, 'after\n');
-    await waitFor('second line', () => fileSize(path.join(d, 'current')) === 6);
+    await pollUntil('second line', () => fileSize(path.join(d, 'current')) === 6);
     ml.child.stdin.end();
     expect(await ml.exited).toEqual([0, null]);
     expect(archives(d)).toEqual([name]);
@@ -27,7 +28,7 @@ describe('multilog signals and crashes', () => {
     const dir = tempDir();
     const d = path.join(dir, 'd');
     const ml = startMultilog(['./d'], dir);
-    await waitFor('started', () => fs.existsSync(path.join(d, 'current')));
+    await pollUntil('started', () => fs.existsSync(path.join(d, 'current')));
     ml.child.kill('SIGALRM');
     ml.child.kill('SIGTERM');
     expect(await ml.exited).toEqual([0, null]);
@@ -39,7 +40,7 @@ describe('multilog signals and crashes', () => {
     const d = path.join(dir, 'd');
     const ml = startMultilog(['./d'], dir);
     await send(ml, 'one\n');
-    await waitFor('line in current', () => fileSize(path.join(d, 'current')) === 4);
+    await pollUntil('line in current', () => fileSize(path.join(d, 'current')) === 4);
     ml.child.kill('SIGTERM');
     expect(await ml.exited).toEqual([0, null]);
     expect(mode(path.join(d, 'current'))).toBe(0o744);
@@ -51,7 +52,7 @@ describe('multilog signals and crashes', () => {
     const d = path.join(dir, 'd');
     const ml = startMultilog(['./d'], dir);
     await send(ml, 'first\npart');
-    await waitFor('first line in current', () => fileSize(path.join(d, 'current')) === 6);
+    await pollUntil('first line in current', () => fileSize(path.join(d, 'current')) === 6);
     ml.child.kill('SIGTERM');
     await send(ml, 'ial\n');
     expect(await ml.exited).toEqual([0, null]);
@@ -64,7 +65,7 @@ describe('multilog signals and crashes', () => {
     const d = path.join(dir, 'd');
     const ml = startMultilog(['./d'], dir);
     await send(ml, 'first\ncut');
-    await waitFor('first line in current', () => fileSize(path.join(d, 'current')) === 6);
+    await pollUntil('first line in current', () => fileSize(path.join(d, 'current')) === 6);
     ml.child.kill('SIGTERM');
     ml.child.stdin.end();
     expect(await ml.exited).toEqual([0, null]);
@@ -77,7 +78,7 @@ describe('multilog signals and crashes', () => {
     const a = Array.from({ length: 500 }, (_, i) => `a ${i}\n`).join('');
     const ml = startMultilog(['./d'], dir);
     await send(ml, a);
-    await waitFor('all of a on disk', () => fileSize(path.join(d, 'current')) === a.length);
+    await pollUntil('all of a on disk', () => fileSize(path.join(d, 'current')) === a.length);
     ml.child.kill('SIGKILL');
     await ml.exited;
     expect(mode(path.join(d, 'current'))).toBe(0o644);
@@ -104,7 +105,7 @@ describe('multilog signals and crashes', () => {
     await first.exited;
     const second = startMultilog(['./d'], dir);
     await send(second, 'y\n');
-    await waitFor('second line', () => fileSize(path.join(d, 'current')) === 4);
+    await pollUntil('second line', () => fileSize(path.join(d, 'current')) === 4);
     expect(mode(path.join(d, 'current'))).toBe(0o644);
     second.child.stdin.end();
     await second.exited;
@@ -146,14 +147,14 @@ describe('multilog processor that cannot start', () => {
     const d = path.join(dir, 'd');
     const ml = startMultilog(['!cat', './d'], dir);
     await send(ml, 'kept\n');
-    await waitFor('line in current', () => fileSize(path.join(d, 'current')) === 5);
+    await pollUntil('line in current', () => fileSize(path.join(d, 'current')) === 5);
     fs.unlinkSync(path.join(d, 'state'));
     ml.child.kill('SIGALRM');
-    await waitFor('failure reported', () => ml.stderr().includes('processor failed'));
+    await pollUntil('failure reported', () => ml.stderr().includes('processor failed'));
     expect(ml.stderr().split('\n')[0]).toBe('multilog: fatal: unable to run cat: file does not exist');
     expect(ml.stderr()).toContain('multilog: warning: processor failed in ./d, pausing\n');
     fs.writeFileSync(path.join(d, 'state'), '');
-    const name = await waitFor('archive', () => archives(d)[0]);
+    const name = await pollUntil('archive', () => archives(d)[0]);
     expect(fs.readFileSync(path.join(d, name), 'latin1')).toBe('kept\n');
     ml.child.stdin.end();
     expect(await ml.exited).toEqual([0, null]);
