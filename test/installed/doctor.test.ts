@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { INITTAB_LINE } from '../../src/boot/boot.js';
 import type { ManageFixture } from '../support/fixture.js';
 import { jsonOf, manageFixture } from '../support/fixture.js';
+import { startProcess, type Background } from '../support/procs.js';
 
 interface Check {
   check: string;
@@ -14,23 +13,17 @@ interface Check {
   fix?: string;
 }
 
-const started: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of started.splice(0)) if (c.pid && c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGKILL');
-});
-
 /**
  * Stands in for svscan: a harmless long-lived process, named svscan in its
  * argv (doctor checks the recorded PID still runs svscan), whose PID is
  * written as the root's boot record.
  */
-function fakeSvscan(root: string): number {
-  const child = spawn('sleep', ['60'], { stdio: 'ignore', argv0: 'svscan' });
-  started.push(child);
+function fakeSvscan(root: string): Background {
+  const child = startProcess('sleep', ['60'], { stdio: ['ignore', 'ignore', 'ignore'], argv0: 'svscan', detached: false });
   const dir = path.join(root, 'var/lib/djbpkg');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'boot.json'), JSON.stringify({ root, pid: child.pid, readproctitlePid: undefined, startedAt: new Date().toISOString() }));
-  return child.pid!;
+  return child;
 }
 
 async function doctor(f: ManageFixture): Promise<{ code: number | null; checks: Check[]; text: string; stderr: string }> {
@@ -48,7 +41,7 @@ describe('djbpkg doctor', { timeout: 60_000 }, () => {
   it('exits 0 on a good root with svscan running (recorded by boot), one ok line per check', async () => {
     const f = await manageFixture({ commands076: ['svok', 'envdir', 'nosuchprogram', 'svscanboot'] });
     await f.install();
-    const pid = fakeSvscan(f.root);
+    const pid = fakeSvscan(f.root).pid;
     const d = await doctor(f);
     expect(failing(d.checks)).toEqual([]);
     expect(d.code).toBe(0);
@@ -68,10 +61,10 @@ describe('djbpkg doctor', { timeout: 60_000 }, () => {
     expect(failing(d.checks)).toEqual(['svscan']);
     expect(d.text).toContain(`PROBLEM svscan: svscan is not running for ${f.root}\n        fix: run djbpkg boot --root ${f.root}\n`);
     expect(d.stderr).toBe('djbpkg: fatal: 1 problem found: svscan\n');
-    const pid = fakeSvscan(f.root);
+    const svscan = fakeSvscan(f.root);
+    const pid = svscan.pid;
     process.kill(pid, 'SIGKILL');
-    const child = started[0]!;
-    await new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.on('exit', () => resolve())));
+    await svscan.exited;
     const dead = await doctor(f);
     expect(dead.checks.find((c) => c.check === 'svscan')!.detail).toBe(`svscan recorded by djbpkg boot (pid ${pid}) is no longer running`);
   });

@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applyPatchSets } from '../../src/install/patch.js';
 import { PROJECT, run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { pollUntil } from '../support/procs.js';
+import { pollUntil, startProcess } from '../support/procs.js';
 
 /**
  * Checks against the real daemontools 0.76 sources, which the project never
@@ -46,19 +44,6 @@ async function pristineCopy(): Promise<string> {
   expect(errorH, `${REAL} must be the pristine 0.76 tree`).toContain('extern int errno;');
   return tree;
 }
-
-/** supervise runs as the leader of its own process group, which its service and the service's children share. */
-const groups: ChildProcess[] = [];
-
-afterEach(() => {
-  for (const child of groups.splice(0)) {
-    try {
-      process.kill(-(child.pid as number), 'SIGKILL');
-    } catch {
-      /* the whole group is gone already */
-    }
-  }
-});
 
 describe(`the patch sets on the real daemontools 0.76 tree (${WHY})`, () => {
   it.skipIf(!REAL || !HAVE_PATCH)(
@@ -127,8 +112,8 @@ describe(`the patch sets on the real daemontools 0.76 tree (${WHY})`, () => {
         ].join('\n'),
       );
       chmodSync(path.join(service, 'run'), 0o755);
-      const supervise = spawn(command('supervise'), [service], { stdio: 'ignore', detached: true });
-      groups.push(supervise);
+      // supervise leads a process group of its own, which its service and the service's children share: all killed after the test.
+      const supervise = startProcess(command('supervise'), [service], { stdio: ['ignore', 'ignore', 'ignore'] }).child;
       const readLog = (): string => (existsSync(log) ? readFileSync(log, 'utf8') : '');
       await pollUntil('the service to start', () => /started \d+\n/.test(readLog()));
 

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { O_NONBLOCK, pipe2 } from '../../src/posix/index.js';
 import { tempDir } from '../support/tmp.js';
-import { ENV, lineIn, ours, procStatus, start, track } from '../support/loaders.js';
-import { pollUntil } from '../support/procs.js';
+import { ENV, lineIn, ours, start } from '../support/loaders.js';
+import { pollUntil, procStatus, track } from '../support/procs.js';
 
 const O_CLOEXEC = 0o2000000;
 

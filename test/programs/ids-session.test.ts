@@ -4,9 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getpwnam } from '../../src/posix/index.js';
 import { tempDir } from '../support/tmp.js';
-import { ENV, lineIn, ours, runTo, start, track } from '../support/loaders.js';
+import { ENV, lineIn, ours, runTo, start } from '../support/loaders.js';
 import { itNeeds } from '../support/needs.js';
-import { pollUntil } from '../support/procs.js';
+import { pollUntil, track } from '../support/procs.js';
 
 const isRoot = process.getuid?.() === 0;
 const USER = `djbchain${process.pid}`;

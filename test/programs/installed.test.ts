@@ -5,9 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { useInstalledRuntime } from '../support/installed.js';
 import { run, type RunResult } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { track } from '../support/loaders.js';
 import { itNeeds } from '../support/needs.js';
-import { pollUntil } from '../support/procs.js';
+import { pollUntil, track } from '../support/procs.js';
 
 /**
  * The chain-loaders as installed (ROOT/command wrappers over the package's

@@ -1,7 +1,7 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach } from 'vitest';
+import { startProcess } from './procs.js';
 import { DIST_BIN } from './run.js';
 
 export const MULTILOG = DIST_BIN + 'multilog.js';
@@ -17,48 +17,25 @@ export interface Running {
   exited: Promise<[number | null, NodeJS.Signals | null]>;
 }
 
-const live = new Set<ChildProcessWithoutNullStreams>();
-
-/** Starts a program with a stdin pipe we hold; stopped by PID after the test. */
+/** Starts a program with a stdin pipe we hold; tracked by test/support/procs.ts (stopped by PID after the test). */
 export function start(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Running {
   const isJs = cmd.endsWith('.js');
-  const child = spawn(isJs ? process.execPath : cmd, isJs ? [cmd, ...args] : args, {
+  const bg = startProcess(isJs ? process.execPath : cmd, isJs ? [cmd, ...args] : args, {
     cwd,
-    env: { PATH: process.env.PATH, LANG: 'C', TZ: 'UTC', DJBPKG_MULTILOG_PAUSE_MS: '50', ...env },
+    env: { DJBPKG_MULTILOG_PAUSE_MS: '50', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: false,
   });
-  live.add(child);
-  const err: Buffer[] = [];
-  child.stderr.on('data', (b: Buffer) => err.push(b));
-  child.stdout.resume();
-  child.stdin.on('error', () => {});
-  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
-    child.on('close', (code, signal) => {
-      live.delete(child);
-      resolve([code, signal]);
-    });
-  });
-  return { child, exited, stderr: () => Buffer.concat(err).toString('latin1') };
+  return {
+    child: bg.child as ChildProcessWithoutNullStreams,
+    exited: bg.closed.then(({ code, signal }) => [code, signal] as [number | null, NodeJS.Signals | null]),
+    stderr: bg.stderr,
+  };
 }
 
 export function startMultilog(args: string[], cwd: string, env: Record<string, string> = {}): Running {
   return start(MULTILOG, args, cwd, env);
 }
-
-afterEach(async () => {
-  const waits: Promise<unknown>[] = [];
-  for (const child of live) {
-    waits.push(new Promise((r) => child.once('close', r)));
-    if (child.pid !== undefined) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-  await Promise.all(waits);
-});
 
 export function fileSize(file: string): number {
   try {
