@@ -1,11 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { djbpkg } from '../support/run.js';
 import type { RunResult } from '../support/run.js';
-import { tempDir } from '../support/tmp.js';
-import { bench, leftovers, listing, removeSuiteDirs } from '../support/txn.js';
+import { bench, leaveFree, leftovers, listing, removeSuiteDirs, tmpfsRoot, unmount } from '../support/txn.js';
 import type { Bench } from '../support/txn.js';
 
 /**
@@ -16,7 +14,6 @@ import type { Bench } from '../support/txn.js';
  */
 
 let b: Bench;
-const mounts: string[] = [];
 
 async function cli(root: string, args: string[]): Promise<RunResult> {
   return djbpkg([...args, '--root', root, ...b.args]);
@@ -26,22 +23,13 @@ beforeAll(async () => {
   b = await bench();
 }, 120_000);
 afterAll(removeSuiteDirs);
-afterEach(() => {
-  for (const m of mounts.splice(0)) spawnSync('umount', [m]);
-});
 
 /** A 16 MB tmpfs with 0.76 installed, filled to leave about `freeKb` KB. */
 async function nearlyFull(freeKb: number): Promise<string> {
-  const mnt = path.join(tempDir('djbpkg-enospc-'), 'root');
-  mkdirSync(mnt);
-  expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mnt]).status).toBe(0);
-  mounts.push(mnt);
-  mkdirSync(path.join(mnt, 'etc'));
-  writeFileSync(path.join(mnt, 'etc/inittab'), 'id:2:initdefault:\n');
+  const mnt = tmpfsRoot();
   const first = await cli(mnt, ['install', 'daemontools@0.76']);
   expect(first.code, first.stderr).toBe(0);
-  const avail = Number(spawnSync('df', ['--output=avail', '-k', mnt], { encoding: 'utf8' }).stdout.trim().split('\n')[1]);
-  spawnSync('dd', ['if=/dev/zero', `of=${path.join(mnt, 'filler')}`, 'bs=1k', `count=${avail - freeKb}`]);
+  leaveFree(mnt, freeKb);
   return mnt;
 }
 
@@ -66,8 +54,7 @@ describe('upgrade on a nearly full disk', { timeout: 300_000 }, () => {
           expect(listing(mnt).filter((l) => !l.startsWith('var/lib/djbpkg'))).toEqual(before);
           const v = await cli(mnt, ['verify', 'daemontools@0.76']);
           expect(v.code, v.stdout + v.stderr).toBe(0);
-          spawnSync('umount', [mnt]);
-          mounts.splice(mounts.indexOf(mnt), 1);
+          unmount(mnt);
         }
       });
     }
@@ -82,20 +69,14 @@ describe.skipIf(!REAL)(`the real daemontools tarball on a nearly full disk${REAL
   it('enospc-real-extract: with 120, 200 and 450 KB free the unpack runs out of space: named as such, rolled back, old install verifies', async (ctx) => {
     if (process.getuid?.() !== 0) ctx.skip('mounting a tmpfs needs root');
     for (const freeKb of [120, 200, 450]) {
-      const mnt = path.join(tempDir('djbpkg-enospc-real-'), 'root');
-      mkdirSync(mnt);
-      expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mnt]).status).toBe(0);
-      mounts.push(mnt);
-      mkdirSync(path.join(mnt, 'etc'));
-      writeFileSync(path.join(mnt, 'etc/inittab'), 'id:2:initdefault:\n');
+      const mnt = tmpfsRoot('16m', 'djbpkg-enospc-real-');
       const dist = path.join(mnt, 'usr/local/djb/dist');
       mkdirSync(dist, { recursive: true });
       copyFileSync(REAL!, path.join(dist, 'daemontools-0.76.tar.gz'));
       const real = (args: string[]) => djbpkg([...args, '--root', mnt, '--offline']);
       const first = await real(['install', 'daemontools']);
       expect(first.code, first.stderr).toBe(0);
-      const avail = Number(spawnSync('df', ['--output=avail', '-k', mnt], { encoding: 'utf8' }).stdout.trim().split('\n')[1]);
-      spawnSync('dd', ['if=/dev/zero', `of=${path.join(mnt, 'filler')}`, 'bs=1k', `count=${avail - freeKb}`]);
+      leaveFree(mnt, freeKb);
       const r = await real(['install', 'daemontools', '--without', 'errno']);
       expect(r.code, r.stderr).toBe(111);
       expect(r.stderr, `${freeKb} KB`).toMatch(/^djbpkg: fatal: .*no space left on the device: ENOSPC$/m);

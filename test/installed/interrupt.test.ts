@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { djbpkg } from '../support/run.js';
 import type { RunResult } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { bench, emptyRoot, leftovers, listing, removeSuiteDirs } from '../support/txn.js';
+import { bench, emptyRoot, leaveFree, leftovers, listing, removeSuiteDirs, tmpfsRoot } from '../support/txn.js';
 import type { Bench } from '../support/txn.js';
 
 /**
@@ -123,19 +123,10 @@ describe('interruption', () => {
 });
 
 describe('a real full disk', () => {
-  const mounts: string[] = [];
-  afterEach(() => {
-    for (const m of mounts.splice(0)) spawnSync('umount', [m]);
-  });
 
   it('enospc-tmpfs: an install on a nearly full tmpfs fails with ENOSPC, exit 111, and leaves the root as it was', async (ctx) => {
     if (process.getuid?.() !== 0) ctx.skip('needs root to mount a tmpfs');
-    const mnt = path.join(tempDir('djbpkg-enospc-'), 'root');
-    mkdirSync(mnt);
-    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=400k', 'tmpfs', mnt]).status).toBe(0);
-    mounts.push(mnt);
-    mkdirSync(path.join(mnt, 'etc'));
-    writeFileSync(path.join(mnt, 'etc/inittab'), 'id:2:initdefault:\n');
+    const mnt = tmpfsRoot('400k');
     // Leave too little room for the unpacked tree and its runtime.
     spawnSync('dd', ['if=/dev/zero', `of=${path.join(mnt, 'filler')}`, 'bs=1k', 'count=300']);
     const before = listing(mnt).filter((l) => !l.startsWith('var'));
@@ -149,16 +140,10 @@ describe('a real full disk', () => {
 
   it('enospc-upgrade: a tree-swapping reinstall with 300 KB free fails with ENOSPC, exit 111; the installed tree stays and verifies', async (ctx) => {
     if (process.getuid?.() !== 0) ctx.skip('needs root to mount a tmpfs');
-    const mnt = path.join(tempDir('djbpkg-enospc-'), 'root');
-    mkdirSync(mnt);
-    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mnt]).status).toBe(0);
-    mounts.push(mnt);
-    mkdirSync(path.join(mnt, 'etc'));
-    writeFileSync(path.join(mnt, 'etc/inittab'), 'id:2:initdefault:\n');
+    const mnt = tmpfsRoot();
     const first = await cli(mnt, ['install', 'daemontools@0.76']);
     expect(first.code, first.stderr).toBe(0);
-    const avail = Number(spawnSync('df', ['--output=avail', '-k', mnt], { encoding: 'utf8' }).stdout.trim().split('\n')[1]);
-    spawnSync('dd', ['if=/dev/zero', `of=${path.join(mnt, 'filler')}`, 'bs=1k', `count=${avail - 300}`]);
+    leaveFree(mnt, 300);
     const before = listing(mnt);
     const r = await cli(mnt, ['install', 'daemontools@0.76', '--without', 'errno']);
     expect(r.code, r.stderr).toBe(111);

@@ -1,8 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterEach, expect } from 'vitest';
 import { manageFixture } from './fixture.js';
 import type { ManageFixture } from './fixture.js';
+import { tempDir } from './tmp.js';
 
 // Directories that live for a whole test file (templates shared by its tests); see removeSuiteDirs.
 const suiteDirs: string[] = [];
@@ -129,4 +132,33 @@ export function emptyRoot(): string {
   mkdirSync(path.join(root, 'var/lib/djbpkg'), { recursive: true });
   writeFileSync(path.join(root, 'var/lib/djbpkg/lock'), '');
   return root;
+}
+
+// Mounted by tmpfsRoot, unmounted after each test (before tmp.ts removes the directory under it).
+const mounts: string[] = [];
+afterEach(() => {
+  for (const m of mounts.splice(0)) spawnSync('umount', [m]);
+});
+
+/** A root on a tmpfs of its own of `size` (as mount(8) takes it), with an inittab; unmounted after the test. Needs root. */
+export function tmpfsRoot(size = '16m', prefix = 'djbpkg-enospc-'): string {
+  const mnt = path.join(tempDir(prefix), 'root');
+  mkdirSync(mnt);
+  expect(spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mnt]).status).toBe(0);
+  mounts.push(mnt);
+  mkdirSync(path.join(mnt, 'etc'));
+  writeFileSync(path.join(mnt, 'etc/inittab'), 'id:2:initdefault:\n');
+  return mnt;
+}
+
+/** Unmounts a tmpfsRoot before the test ends. */
+export function unmount(mnt: string): void {
+  spawnSync('umount', [mnt]);
+  mounts.splice(mounts.indexOf(mnt), 1);
+}
+
+/** Fills the file system holding `dir` with `dir/filler` until about `freeKb` KB are left. */
+export function leaveFree(dir: string, freeKb: number): void {
+  const avail = Number(spawnSync('df', ['--output=avail', '-k', dir], { encoding: 'utf8' }).stdout.trim().split('\n')[1]);
+  spawnSync('dd', ['if=/dev/zero', `of=${path.join(dir, 'filler')}`, 'bs=1k', `count=${avail - freeKb}`]);
 }
