@@ -7,7 +7,7 @@ import { alive, pollUntil, track } from '../support/procs.js';
 import { writeRecipe, versionOf } from '../support/recipe.js';
 import { djbpkg, run } from '../support/run.js';
 import type { RunResult } from '../support/run.js';
-import { buildTarball } from '../support/tarball.js';
+import { daemontoolsDistfile, RUNTIME_COMMANDS } from '../support/installed.js';
 import { tempDir } from '../support/tmp.js';
 
 /**
@@ -16,24 +16,9 @@ import { tempDir } from '../support/tmp.js';
  * that), boot, add a logged service, watch it, restart it, stop everything.
  */
 
-const COMMANDS = [
-  'svscan', 'svscanboot', 'supervise', 'svc', 'svok', 'svstat', 'fghack', 'pgrphack', 'readproctitle',
-  'multilog', 'tai64n', 'tai64nlocal', 'softlimit', 'setuidgid', 'envuidgid', 'envdir', 'setlock',
-];
-
 function ok(r: RunResult): RunResult {
   if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
   return r;
-}
-
-/** A synthetic admin/daemontools-0.76 tree with 0.76's package/commands. */
-async function syntheticDistfile(dir: string) {
-  return buildTarball(dir, 'daemontools-0.76.tar.gz', {
-    'admin/daemontools-0.76/package/commands': COMMANDS.join('\n') + '\n',
-    'admin/daemontools-0.76/package/install': { content: '#!/bin/sh -e\npackage/compile\n', mode: 0o755 },
-    'admin/daemontools-0.76/package/README': 'daemontools 0.76 (test tree)\n',
-    'admin/daemontools-0.76/src/svc.c': 'int main(void) { return 0; }\n',
-  });
 }
 
 interface Story {
@@ -118,11 +103,11 @@ async function runStory(s: Story): Promise<void> {
 describe('end to end: install, move, boot, a logged service, restart, stop', { timeout: 120_000 }, () => {
   it('works with a tarball built here and a local recipe', async () => {
     const dist = tempDir('djbpkg-e2e-dist-');
-    const tb = await syntheticDistfile(dist);
+    const tb = await daemontoolsDistfile(dist);
     const recipes = path.join(dist, 'recipes');
     writeRecipe(recipes, { name: 'daemontools', versions: { '0.76': versionOf(tb, ['http://127.0.0.1:9/unused.tar.gz']) } });
     const s = await installAndMove(['--recipes', recipes, '--boot', 'none'], tb.bytes);
-    expect(s.install.commands).toEqual(COMMANDS);
+    expect(s.install.commands).toEqual(RUNTIME_COMMANDS);
     expect(s.install.missing).toEqual([]);
     await runStory(s);
   });
@@ -133,7 +118,7 @@ describe('end to end: install, move, boot, a logged service, restart, stop', { t
     async () => {
       const s = await installAndMove(['--with', 'sigq12'], readFileSync(upstream!));
       expect(s.install.patches).toEqual(['errno', 'sigq12']);
-      expect(s.install.commands).toEqual(COMMANDS);
+      expect(s.install.commands).toEqual(RUNTIME_COMMANDS);
       const pkg = path.join(s.root, 'package/admin/daemontools-0.76');
       expect(readFileSync(path.join(pkg, 'src/error.h'), 'utf8')).toContain('#include <errno.h>');
       // svc takes -1 because the package records sigq12.

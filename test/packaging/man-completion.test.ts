@@ -3,11 +3,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIST_BIN, PROJECT, djbpkg, run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { COMMANDS, installInto, ok, parse, useDistribution } from '../support/service.js';
+import { RUNTIME_COMMANDS } from '../support/installed.js';
+import { installInto, ok, parse, useDistribution } from '../support/service.js';
 
 /** Man pages (written in roff here) render, install with daemontools, and `djbpkg completion` completes in bash. */
 
-const PAGES = ['djbpkg', ...COMMANDS];
+const PAGES = ['djbpkg', ...RUNTIME_COMMANDS];
 const MAN = ['/usr/bin/man', '/bin/man'].find((m) => existsSync(m));
 const GROFF = ['/usr/bin/groff', '/bin/groff'].find((g) => existsSync(g));
 const BASH = ['/bin/bash', '/usr/bin/bash'].find((b) => existsSync(b));

@@ -3,8 +3,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { pollUntil, startProcess, track } from '../support/procs.js';
 import { djbpkg } from '../support/run.js';
-import { copyRoot, distribution, installInto, ok, openTemp, parse } from '../support/service.js';
-import type { Distribution } from '../support/service.js';
+import { copyRoot, ok, openTemp, parse, useInstalledDistribution } from '../support/service.js';
 
 /**
  * Issue 19: whether a service really works. Crash loops, a failing logger
@@ -34,18 +33,7 @@ interface StatusJson {
   services: Svc[];
 }
 
-let dist: Distribution;
-let installed: string;
-
-beforeAll(async () => {
-  dist = await distribution();
-  installed = path.join(dist.dir, 'installed');
-  await installInto(dist, installed);
-}, 120_000);
-
-afterAll(async () => {
-  await dist?.close();
-});
+const dist = useInstalledDistribution();
 
 function runner(root: string) {
   return (...args: string[]) => djbpkg(['--root', root, 'service', ...args], { env: { DJBPKG_ROOT: root } });
@@ -67,7 +55,7 @@ describe("health under djbpkg's runtime (djbpkg boot, installed root)", { timeou
   beforeEach(async () => {
     base = openTemp('djbpkg-health-');
     root = path.join(base, 'root');
-    copyRoot(installed, root);
+    copyRoot(dist.installed, root);
     const boot = parse<{ pid: number; readproctitlePid: number }>(await djbpkg(['boot', '--root', root, '--json']));
     track(boot.pid);
     track(boot.readproctitlePid);

@@ -3,8 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, pollUntil, startProcess, track } from '../support/procs.js';
 import { djbpkg } from '../support/run.js';
-import { copyRoot, distribution, installInto, lines, ok, openTemp, parse } from '../support/service.js';
-import type { Distribution } from '../support/service.js';
+import { copyRoot, lines, ok, openTemp, parse, useInstalledDistribution } from '../support/service.js';
 
 /**
  * One service through its whole life, driven only by djbpkg: add, enable
@@ -28,18 +27,7 @@ interface Change {
   log: State | null;
 }
 
-let dist: Distribution;
-let installed: string;
-
-beforeAll(async () => {
-  dist = await distribution();
-  installed = path.join(dist.dir, 'installed');
-  await installInto(dist, installed);
-}, 120_000);
-
-afterAll(async () => {
-  await dist?.close();
-});
+const dist = useInstalledDistribution();
 
 interface Runtime {
   name: string;
@@ -55,7 +43,7 @@ const RUNTIMES: Runtime[] = [
     name: "djbpkg's runtime (djbpkg boot, installed root)",
     available: true,
     async start(root) {
-      copyRoot(installed, root);
+      copyRoot(dist.installed, root);
       const boot = parse<{ pid: number; readproctitlePid: number }>(await djbpkg(['boot', '--root', root, '--json']));
       track(boot.pid);
       track(boot.readproctitlePid);

@@ -2,26 +2,18 @@ import { chmodSync, chownSync, closeSync, constants, existsSync, lstatSync, mkdi
 import path from 'node:path';
 import { expect } from 'vitest';
 import { Root } from '../../src/core/root.js';
-import { buildTs } from '../../src/install/build.js';
-import { pollUntil, startProcess, type Background } from './procs.js';
-import { DIST_RUNTIME, run } from './run.js';
-import { tempDir } from './tmp.js';
+import { installedRoot } from './installed.js';
+import { pollUntil, processTree, procStatus, startProcess, type Background } from './procs.js';
+import { run } from './run.js';
 
 /** Helpers for the tests of hosted loggers: an installed root, services, and the supervision-health checks. */
 
-export const COMMANDS = ['svscan', 'supervise', 'svc', 'svstat', 'multilog', 'setuidgid'];
 export const NOBODY = 65534;
 
-export async function installedRoot(): Promise<Root> {
-  const base = tempDir('djbpkg-loghost-');
-  // nobody must be able to reach the log directories.
-  chmodSync(base, 0o755);
-  const root = new Root(base);
-  const pkg = path.join(root.packageDir, 'admin/daemontools-0.76');
-  await buildTs(pkg, 'daemontools 0.76', COMMANDS, DIST_RUNTIME);
-  mkdirSync(root.commandDir, { recursive: true });
-  for (const n of COMMANDS) symlinkSync(`../package/admin/daemontools-0.76/command/${n}`, path.join(root.commandDir, n));
-  mkdirSync(root.serviceDir);
+/** A root of its own with daemontools installed (test/support/installed.ts) and ROOT/service, reachable by nobody. */
+export async function hostedRoot(): Promise<Root> {
+  const root = new Root((await installedRoot('djbpkg-loghost-')).root);
+  mkdirSync(root.serviceDir, { recursive: true });
   return root;
 }
 
@@ -100,32 +92,12 @@ export function isPlaceholder(pid: number): boolean {
 }
 
 function procField(pid: number, name: string): string[] {
-  const text = readFileSync(`/proc/${pid}/status`, 'latin1');
-  return text.match(new RegExp(`^${name}:\\t([^\\n]*)$`, 'm'))?.[1]?.trim().split(/\s+/).filter((x) => x !== '') ?? [];
+  return procStatus(pid).get(name)?.split(/\s+/).filter((x) => x !== '') ?? [];
 }
 
 /** Every descendant of `pid` (not itself). */
 export function descendants(pid: number): number[] {
-  const parent = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const todo = [pid];
-  while (todo.length) {
-    const p = todo.pop()!;
-    for (const [c, pp] of parent) if (pp === p) {
-      out.push(c);
-      todo.push(c);
-    }
-  }
-  return out;
+  return processTree(pid).slice(1);
 }
 
 /** svscan's log hosts: its children running our multilog bundle. */

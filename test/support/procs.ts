@@ -109,14 +109,20 @@ export async function pollUntil<T>(
   }
 }
 
-/** Is a pid alive (and not a zombie)? */
-export function alive(pid: number): boolean {
+/** State letter of a process from /proc (R S T Z ...), undefined once it is gone. */
+export function procState(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    return stat.slice(stat.lastIndexOf(')') + 2)[0];
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** Is a pid alive (and not a zombie)? */
+export function alive(pid: number): boolean {
+  const state = procState(pid);
+  return state !== undefined && state !== 'Z';
 }
 
 /** `/proc/PID/status` fields as a map. */

@@ -7,14 +7,8 @@ import type { TestServer } from './http.js';
 import { versionOf, writeRecipe } from './recipe.js';
 import { djbpkg } from './run.js';
 import type { RunResult } from './run.js';
-import { buildTarball } from './tarball.js';
+import { daemontoolsDistfile } from './installed.js';
 import type { Tarball } from './tarball.js';
-
-/** Every program of 0.76's package/commands, all in the TypeScript runtime. */
-export const COMMANDS = [
-  'svscan', 'svscanboot', 'supervise', 'svc', 'svok', 'svstat', 'fghack', 'pgrphack', 'readproctitle',
-  'multilog', 'tai64n', 'tai64nlocal', 'softlimit', 'setuidgid', 'envuidgid', 'envdir', 'setlock',
-];
 
 export function ok(r: RunResult): RunResult {
   if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}${r.stdout}`);
@@ -48,11 +42,7 @@ export interface Distribution {
 /** A synthetic daemontools-0.76 tarball, a recipe pinning it and a loopback mirror serving it. */
 export async function distribution(): Promise<Distribution> {
   const dir = openTemp('djbpkg-svc-dist-');
-  const tarball = await buildTarball(dir, 'daemontools-0.76.tar.gz', {
-    'admin/daemontools-0.76/package/commands': COMMANDS.join('\n') + '\n',
-    'admin/daemontools-0.76/package/README': 'daemontools 0.76 (test tree)\n',
-    'admin/daemontools-0.76/src/svc.c': 'int main(void) { return 0; }\n',
-  });
+  const tarball = await daemontoolsDistfile(dir);
   const recipes = path.join(dir, 'recipes');
   writeRecipe(recipes, { name: 'daemontools', versions: { '0.76': versionOf(tarball, ['http://127.0.0.1:9/unreachable/daemontools-0.76.tar.gz']) } });
   const server = await startServer({ '/daemontools-0.76.tar.gz': { kind: 'file', body: tarball.bytes } }, { persistent: true });
@@ -74,6 +64,23 @@ export function useDistribution(): Distribution {
   beforeAll(async () => {
     Object.assign(dist, await distribution());
   }, 60_000);
+  afterAll(async () => {
+    await dist.close?.();
+  });
+  return dist;
+}
+
+/**
+ * useDistribution() with daemontools installed from it once, into
+ * DIST/installed: each test copies that root (copyRoot).
+ */
+export function useInstalledDistribution(): Distribution & { installed: string } {
+  const dist = {} as Distribution & { installed: string };
+  beforeAll(async () => {
+    Object.assign(dist, await distribution());
+    dist.installed = path.join(dist.dir, 'installed');
+    await installInto(dist, dist.installed);
+  }, 120_000);
   afterAll(async () => {
     await dist.close?.();
   });

@@ -77,13 +77,3 @@ export function waitUp(dir: string, timeoutMs = 15_000): Promise<number> {
     { timeoutMs },
   );
 }
-
-/** State letter of a process from /proc (R S T Z ...). */
-export function procState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0];
-  } catch {
-    return undefined;
-  }
-}

@@ -9,7 +9,7 @@ import {
   expectNoRootForLoggers,
   expectOwnedByNobody,
   expectSupervisionUnharmed,
-  installedRoot,
+  hostedRoot,
   isPlaceholder,
   loggedService,
   logHosts,
@@ -43,7 +43,7 @@ function fdTargets(pid: number, from = 0): string[] {
 
 describe('hosted loggers under attack by their log user', { timeout: 240_000 }, () => {
   it('a previous directory and SIGALRM as nobody: the rotation pauses in nobody\'s host, supervision and the other loggers go on', async () => {
-    const root = await installedRoot();
+    const root = await hostedRoot();
     const victim = plainService(root, 'victim');
     const healthy = loggedService(root, 'healthy', 't ./main');
     const att = loggedService(root, 'att', 't ./main');
@@ -69,7 +69,7 @@ describe('hosted loggers under attack by their log user', { timeout: 240_000 }, 
   });
 
   it('a log program of nobody\'s own gets no hand-over socket, no environment, no root help; its setuid exec changes nothing', async () => {
-    const root = await installedRoot();
+    const root = await hostedRoot();
     const victim = plainService(root, 'victim');
     const healthy = loggedService(root, 'healthy', 't ./main');
     const evil = loggedService(root, 'evil', '');
@@ -112,7 +112,7 @@ exec cat > ./main/copy
 
   it('a C multilog as the log program holds nothing of svscan\'s a same-uid process could steal (needs /usr/bin/multilog)', async (ctx) => {
     if (!existsSync('/usr/bin/multilog')) ctx.skip();
-    const root = await installedRoot();
+    const root = await hostedRoot();
     const c = loggedService(root, 'cml', '', { logRun: '#!/bin/sh\nexec setuidgid nobody /usr/bin/multilog t ./main\n' });
     startSvscan(root);
     const pid = await upPid(root, c.log);
@@ -123,7 +123,7 @@ exec cat > ./main/copy
   });
 
   it('9000 directories: not hosted (the script is not the short plain form); 70 directories: over the cap, run as their own process; svscan\'s descriptors untouched', async () => {
-    const root = await installedRoot();
+    const root = await hostedRoot();
     const victim = plainService(root, 'victim');
     const healthy = loggedService(root, 'healthy', 't ./main');
     const many = loggedService(root, 'many', Array.from({ length: 9000 }, (_, i) => `./main/d${i}`).join(' '));
@@ -144,7 +144,7 @@ exec cat > ./main/copy
   });
 
   it('a failed start-up keeps nothing open: a logger whose second directory nobody cannot write restarts without the host growing', async () => {
-    const root = await installedRoot();
+    const root = await hostedRoot();
     const bad = loggedService(root, 'bad', 't ./main ./ro');
     mkdirSync(path.join(bad.log, 'ro'), { mode: 0o755 });
     const svscan = startSvscan(root);

@@ -7,7 +7,7 @@ import {
   descendants,
   expectNoRootForLoggers,
   expectSupervisionUnharmed,
-  installedRoot,
+  hostedRoot,
   loggedService,
   logHosts,
   logLines,
@@ -35,7 +35,7 @@ function processorPids(svscan: number): number[] {
 
 describe('hosted loggers in trouble', { timeout: 240_000 }, () => {
   it('a log directory on a full file system: that logger pauses, nothing else waits', async (ctx) => {
-    const root = await installedRoot();
+    const root = await hostedRoot();
     const victim = plainService(root, 'victim');
     const healthy = loggedService(root, 'healthy', 't ./main');
     const full = loggedService(root, 'full', 't n100 ./main', { run: '#!/bin/sh\nwhile :; do echo 0123456789012345678901234567890123456789012345678901234567890123456789; done\n' });
@@ -54,7 +54,7 @@ describe('hosted loggers in trouble', { timeout: 240_000 }, () => {
   });
 
   it('a processor that takes 20 s: the rotation waits for it, nothing else does', async () => {
-    const root = await installedRoot();
+    const root = await hostedRoot();
     const victim = plainService(root, 'victim');
     const healthy = loggedService(root, 'healthy', 't ./main');
     const slow = loggedService(root, 'slow', `t '!sleep 20; cat' ./main`);
@@ -68,7 +68,7 @@ describe('hosted loggers in trouble', { timeout: 240_000 }, () => {
   });
 
   it('a processor stopped by SIGSTOP: nothing else waits, and the logger goes on once it is continued', async () => {
-    const root = await installedRoot();
+    const root = await hostedRoot();
     const victim = plainService(root, 'victim');
     const healthy = loggedService(root, 'healthy', 't ./main');
     const stopped = loggedService(root, 'stopped', `t '!kill -STOP $$; cat' ./main`);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Root } from '../../../src/core/root.js';
 import { alive, pollUntil, startProcess, type Background } from '../../support/procs.js';
 import { run } from '../../support/run.js';
-import { installedRoot, logHosts, NOBODY } from '../../support/loghost.js';
+import { hostedRoot, logHosts, NOBODY } from '../../support/loghost.js';
 
 /**
  * Loggers hosted by svscan, through the installed command wrappers: a log
@@ -103,7 +103,7 @@ function isPlaceholder(pid: number): boolean {
 
 describe('loggers hosted by svscan', { timeout: 420_000 }, () => {
   it('hosts setuidgid nobody multilog: placeholder up, files owned by nobody, 100 restarts (svc -t, every fourth svc -k) lose and double nothing', async () => {
-    const root = await installedRoot();
+    const root = await hostedRoot();
     const s = loggedService(root, 'count', 't ./main');
     const svscan = startSvscan(root);
     let pid = await upPid(root, s.log);
@@ -124,7 +124,7 @@ describe('loggers hosted by svscan', { timeout: 420_000 }, () => {
   });
 
   it('svc -a and kill -ALRM rotate; kill -TERM restarts; svc -d leaves current complete (0744)', async () => {
-    const root = await installedRoot();
+    const root = await hostedRoot();
     const s = loggedService(root, 'rot', 't ./main');
     const svscan = startSvscan(root);
     let pid = await upPid(root, s.log);
@@ -152,7 +152,7 @@ describe('loggers hosted by svscan', { timeout: 420_000 }, () => {
   });
 
   it('checks permissions as the logger user: a ./main nobody cannot write gives multilog\'s messages, then logging resumes', async () => {
-    const root = await installedRoot();
+    const root = await hostedRoot();
     const s = loggedService(root, 'perm', 't ./main');
     chownSync(s.main, 0, 0);
     chmodSync(s.main, 0o755);
@@ -179,7 +179,7 @@ describe('loggers hosted by svscan', { timeout: 420_000 }, () => {
   });
 
   it('runs a processor as the logger user', async () => {
-    const root = await installedRoot();
+    const root = await hostedRoot();
     const s = loggedService(root, 'proc', `'!tr 0-9 a-j; id -u >&5' ./main`);
     startSvscan(root);
     await upPid(root, s.log);
@@ -193,7 +193,7 @@ describe('loggers hosted by svscan', { timeout: 420_000 }, () => {
   });
 
   it('e and =FILE under a hosted logger: lines on svscan\'s stderr, the status file as nobody', async () => {
-    const root = await installedRoot();
+    const root = await hostedRoot();
     const s = loggedService(root, 'acts', 't e =./main/st ./main');
     const svscan = startSvscan(root);
     await upPid(root, s.log);
@@ -206,7 +206,7 @@ describe('loggers hosted by svscan', { timeout: 420_000 }, () => {
   });
 
   it('a multilog that is not the log service\'s own process (no exec) runs on its own, as before', async () => {
-    const root = await installedRoot();
+    const root = await hostedRoot();
     const s = loggedService(root, 'plain', 't ./main');
     writeFileSync(path.join(s.log, 'run'), '#!/bin/sh\nsetuidgid nobody multilog t ./main\n', { mode: 0o755 });
     const svscan = startSvscan(root);
@@ -221,7 +221,7 @@ describe('loggers hosted by svscan', { timeout: 420_000 }, () => {
   });
 
   it('svc -p stops the logging (the service blocks once the pipe is full, as with C), svc -c resumes it; nothing lost', async () => {
-    const root = await installedRoot();
+    const root = await hostedRoot();
     const s = loggedService(root, 'pause', 't ./main');
     startSvscan(root);
     const pid = await upPid(root, s.log);
@@ -241,7 +241,7 @@ describe('loggers hosted by svscan', { timeout: 420_000 }, () => {
   });
 
   it('the log host killed with -9 three times while three services write: restarted at once, every line once', async () => {
-    const root = await installedRoot();
+    const root = await hostedRoot();
     const svcs = ['a', 'b', 'c'].map((n) => loggedService(root, n, 't ./main'));
     const svscan = startSvscan(root);
     for (const s of svcs) await upPid(root, s.log);
@@ -267,7 +267,7 @@ describe('loggers hosted by svscan', { timeout: 420_000 }, () => {
   });
 
   it('svscan kill -9 and again: the placeholder is re-adopted and the logger goes on, every line once', async () => {
-    const root = await installedRoot();
+    const root = await hostedRoot();
     const s = loggedService(root, 'crash', 't ./main');
     const first = startSvscan(root);
     const service = await upPid(root, s.dir);
