@@ -77,3 +77,26 @@ export function waitUp(dir: string, timeoutMs = 15_000): Promise<number> {
     { timeoutMs },
   );
 }
+
+/**
+ * A service `BASE/s` (a long sleep) left behind by a supervise killed with
+ * SIGKILL, its run child killed too, and supervise/status naming instead a
+ * live unrelated process, `stranger`: as if the child's pid had been reused.
+ * Returns the directory, the stranger and the dead child's pid.
+ */
+export async function recordNamingStranger(base: string): Promise<{ dir: string; stranger: Background; pid: number }> {
+  const dir = path.join(base, 's');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'run'), `#!/bin/sh\nexec ${SLEEP} 1000\n`);
+  chmodSync(path.join(dir, 'run'), 0o755);
+  const stranger = startProcess(SLEEP, ['1000']);
+  const first = startProcess(process.execPath, [bin('supervise'), 's'], { cwd: base });
+  const pid = await pollUntil('s up', () => readStatus(dir)?.pid || undefined);
+  process.kill(first.pid, 'SIGKILL');
+  await first.exited;
+  process.kill(pid, 'SIGKILL');
+  const status = readFileSync(path.join(dir, 'supervise/status'));
+  status.writeUInt32LE(stranger.pid, 12);
+  writeFileSync(path.join(dir, 'supervise/status'), status);
+  return { dir, stranger, pid };
+}

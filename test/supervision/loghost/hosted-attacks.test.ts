@@ -3,22 +3,7 @@ import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSy
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alive, pollUntil } from '../../support/procs.js';
-import {
-  cmd,
-  descendants,
-  expectNoRootForLoggers,
-  expectOwnedByNobody,
-  expectSupervisionUnharmed,
-  hostedRoot,
-  isPlaceholder,
-  loggedService,
-  logHosts,
-  logLines,
-  NOBODY,
-  plainService,
-  startSvscan,
-  upPid,
-} from '../../support/loghost.js';
+import { cmd, descendants, expectNoRootForLoggers, expectOwnedByNobody, expectSupervisionUnharmed, hostedRoot, isPlaceholder, loggedService, logHosts, logLines, NOBODY, plainService, startSvscan, upPid } from '../../support/loghost.js';
 
 /**
  * What a log user (nobody) can make root do through svscan's hosted

@@ -2,20 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pollUntil } from '../../support/procs.js';
-import {
-  cmd,
-  descendants,
-  expectNoRootForLoggers,
-  expectSupervisionUnharmed,
-  hostedRoot,
-  loggedService,
-  logHosts,
-  logLines,
-  NOBODY,
-  plainService,
-  startSvscan,
-  upPid,
-} from '../../support/loghost.js';
+import { cmd, descendants, expectNoRootForLoggers, expectSupervisionUnharmed, hostedRoot, loggedService, logHosts, logLines, NOBODY, plainService, startSvscan, upPid } from '../../support/loghost.js';
 
 /**
  * Nothing a logger meets delays supervision or another logger, even of the
