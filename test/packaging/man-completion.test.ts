@@ -5,6 +5,7 @@ import { DIST_BIN, PROJECT, djbpkg, run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
 import { RUNTIME_COMMANDS } from '../support/installed.js';
 import { installInto, ok, parse, useDistribution } from '../support/service.js';
+import { itNeeds } from '../support/needs.js';
 
 /** Man pages (written in roff here) render, install with daemontools, and `djbpkg completion` completes in bash. */
 
@@ -51,12 +52,14 @@ describe('man pages', { timeout: 180_000 }, () => {
       ok(await djbpkg(['verify', 'daemontools', '--root', root, '--recipes', dist.recipes]));
       const again = parse<{ changed: boolean }>(await djbpkg(['install', 'daemontools', '--root', root, '--recipes', dist.recipes, '--mirror', dist.server.url, '--boot', 'none', '--json']));
       expect(again.changed).toBe(false);
-      if (MAN) {
-        // As an admin reads them: man with the root's man directory on its path.
-        const r = await run(MAN, ['-M', path.join(root, 'usr/local/share/man'), '8', 'svscan'], { env: { MANPAGER: 'cat', PAGER: 'cat', MANWIDTH: '80' } });
-        expect(r.code).toBe(0);
-        expect(r.stdout).toMatch(/^SVSCAN\(8\)/);
-      }
+    });
+
+    itNeeds(MAN, 'needs man(1) (Debian man-db)')('man, as an admin runs it with the root\'s man directory on its path, renders an installed page', async () => {
+      const root = path.join(tempDir('djbpkg-man-'), 'root');
+      await installInto(dist, root);
+      const r = await run(MAN!, ['-M', path.join(root, 'usr/local/share/man'), '8', 'svscan'], { env: { MANPAGER: 'cat', PAGER: 'cat', MANWIDTH: '80' } });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^SVSCAN\(8\)/);
     });
   });
 });

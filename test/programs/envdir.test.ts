@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/tmp.js';
 import { ENV, ours, runTo, theirs } from '../support/loaders.js';
+import { itNeeds } from '../support/needs.js';
 
 /** Prints the environment as NAME=VALUE records ending in NUL, so values with newlines stay whole. */
 const DUMP = ['sh', '-c', 'for v in A B C E N T KEEP GONE; do eval "s=\\${$v+set}"; if [ "$s" = set ]; then eval "printf \'%s=[%s]\\n\' $v \\"\\$$v\\""; else echo "$v unset"; fi; done'];
@@ -74,7 +75,7 @@ describe('envdir', () => {
   });
 
   const c = theirs('envdir');
-  it.skipIf(!c)('gives the same environment, in the same order, as C envdir (Debian daemontools)', async () => {
+  itNeeds(c, 'needs C envdir (Debian daemontools)')('gives the same environment, in the same order, as C envdir (Debian daemontools)', async () => {
     const d = edgeDir();
     writeFileSync(path.join(d, 'PATH'), '/usr/bin:/bin\n');
     writeFileSync(path.join(d, 'HOME'), '');

@@ -26,7 +26,7 @@ afterAll(() => {
 });
 
 describe('setuidgid / envuidgid', () => {
-  it.skipIf(!isRoot)('setuidgid: uid, gid and groups = exactly the account\'s (root drops its own groups)', async () => {
+  itNeeds(isRoot, 'needs root to change ids')('setuidgid: uid, gid and groups = exactly the account\'s (root drops its own groups)', async () => {
     const account = made ? USER : 'nobody';
     const pw = getpwnam(account)!;
     const r = await runTo([...ours('setuidgid'), account, 'sh', '-c', 'grep -E "^(Uid|Gid|Groups):" /proc/$$/status']);

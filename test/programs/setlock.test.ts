@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/tmp.js';
 import { lineIn, ours, runTo, start, theirs } from '../support/loaders.js';
 import { pollUntil } from '../support/procs.js';
+import { itNeeds } from '../support/needs.js';
 
 /** Starts a holder of the lock on `file` (our setlock) and waits until it holds it. */
 async function holder(file: string, dir: string) {
@@ -91,7 +92,7 @@ describe('setlock', () => {
   });
 
   const c = theirs('setlock');
-  it.skipIf(!c)('excludes C setlock (Debian daemontools) and is excluded by it: both use flock', async () => {
+  itNeeds(c, 'needs C setlock (Debian daemontools)')('excludes C setlock (Debian daemontools) and is excluded by it: both use flock', async () => {
     const dir = tempDir();
     const f = path.join(dir, 'lock');
     await holder(f, dir);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ours, runTo, theirs } from '../support/loaders.js';
+import { itNeeds } from '../support/needs.js';
 
 const LIMITS = 'cat /proc/$$/limits';
 
@@ -68,7 +69,7 @@ describe('softlimit', () => {
   });
 
   const c = theirs('softlimit');
-  it.skipIf(!c)('agrees with C softlimit (Debian daemontools) on limits, texts and codes', async () => {
+  itNeeds(c, 'needs C softlimit (Debian daemontools)')('agrees with C softlimit (Debian daemontools) on limits, texts and codes', async () => {
     const cases = [
       ['-m', '250000000', '-o', '50', '-t', '=', '-c', '', 'sh', '-c', LIMITS],
       ['-p', '18446744073709551617', 'sh', '-c', LIMITS],

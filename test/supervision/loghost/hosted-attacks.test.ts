@@ -96,7 +96,7 @@ exec cat > ./main/copy
   });
 
   it('a C multilog as the log program holds nothing of svscan\'s a same-uid process could steal (needs /usr/bin/multilog)', async (ctx) => {
-    if (!existsSync('/usr/bin/multilog')) ctx.skip();
+    if (!existsSync('/usr/bin/multilog')) ctx.skip('needs /usr/bin/multilog (Debian daemontools)');
     const root = await hostedRoot();
     const c = loggedService(root, 'cml', '', { logRun: '#!/bin/sh\nexec setuidgid nobody /usr/bin/multilog t ./main\n' });
     startSvscan(root);

@@ -28,7 +28,7 @@ describe('hosted loggers in trouble', { timeout: 240_000 }, () => {
     const full = loggedService(root, 'full', 't n100 ./main', { run: '#!/bin/sh\nwhile :; do echo 0123456789012345678901234567890123456789012345678901234567890123456789; done\n' });
     const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', full.main]);
     if (m.status !== 0) {
-      ctx.skip();
+      ctx.skip(`mounting a tmpfs failed (needs root): ${m.stderr}`);
       return;
     }
     mounts.push(full.main);
