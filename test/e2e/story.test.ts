@@ -7,7 +7,7 @@ import { alive, pollUntil, track } from '../support/procs.js';
 import { writeRecipe, versionOf } from '../support/recipe.js';
 import { djbpkg, run } from '../support/run.js';
 import type { RunResult } from '../support/run.js';
-import { buildTarball } from '../support/tarball.js';
+import { daemontoolsDistfile, RUNTIME_COMMANDS } from '../support/installed.js';
 import { tempDir } from '../support/tmp.js';
 
 /**
@@ -16,29 +16,9 @@ import { tempDir } from '../support/tmp.js';
  * that), boot, add a logged service, watch it, restart it, stop everything.
  */
 
-const COMMANDS = [
-  'svscan', 'svscanboot', 'supervise', 'svc', 'svok', 'svstat', 'fghack', 'pgrphack', 'readproctitle',
-  'multilog', 'tai64n', 'tai64nlocal', 'softlimit', 'setuidgid', 'envuidgid', 'envdir', 'setlock',
-];
-
-/** pollUntil, where a failed regexp match (null) also means "not yet". */
-function poll<T>(what: string, check: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  return pollUntil(what, async () => (await check()) ?? undefined, { timeoutMs, intervalMs: 50 });
-}
-
 function ok(r: RunResult): RunResult {
   if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
   return r;
-}
-
-/** A synthetic admin/daemontools-0.76 tree with 0.76's package/commands. */
-async function syntheticDistfile(dir: string) {
-  return buildTarball(dir, 'daemontools-0.76.tar.gz', {
-    'admin/daemontools-0.76/package/commands': COMMANDS.join('\n') + '\n',
-    'admin/daemontools-0.76/package/install': { content: '#!/bin/sh -e\npackage/compile\n', mode: 0o755 },
-    'admin/daemontools-0.76/package/README': 'daemontools 0.76 (test tree)\n',
-    'admin/daemontools-0.76/src/svc.c': 'int main(void) { return 0; }\n',
-  });
 }
 
 interface Story {
@@ -87,15 +67,15 @@ async function runStory(s: Story): Promise<void> {
   renameSync(staging, hello);
 
   const up = /^\S+: up \(pid (\d+)\) \d+ seconds\n$/;
-  const firstPid = Number((await poll('hello up', async () => up.exec(await svstat(hello))))[1]);
-  const logPid = Number((await poll('hello/log up', async () => up.exec(await svstat(path.join(hello, 'log')))))[1]);
+  const firstPid = Number((await pollUntil('hello up', async () => up.exec(await svstat(hello)), 30_000))[1]);
+  const logPid = Number((await pollUntil('hello/log up', async () => up.exec(await svstat(path.join(hello, 'log'))), 30_000))[1]);
 
   const current = path.join(hello, 'log', 'main', 'current');
-  const stamped = await poll('stamped lines in main/current', () => {
+  const stamped = await pollUntil('stamped lines in main/current', () => {
     if (!existsSync(current)) return false;
     const lines = readFileSync(current, 'utf8').split('\n').filter(Boolean);
     return lines.length >= 5 ? lines : false;
-  });
+  }, 30_000);
   for (const line of stamped) {
     const m = /^(@[0-9a-f]{24}) hello line (\d+)$/.exec(line);
     expect(m, line).not.toBeNull();
@@ -104,30 +84,30 @@ async function runStory(s: Story): Promise<void> {
 
   ok(await run(cmd('svc'), ['-t', hello]));
   const secondPid = Number(
-    (await poll('hello restarted with a new pid', async () => {
+    (await pollUntil('hello restarted with a new pid', async () => {
       const m = up.exec(await svstat(hello));
       return m && Number(m[1]) !== firstPid ? m : false;
-    }))[1],
+    }, 30_000))[1],
   );
   expect(alive(firstPid)).toBe(false);
   // After the restart numbering starts again at 1, in the same log.
-  await poll('lines of the restarted service in the log', () => /hello line 1\n[^]*hello line 1\n/.test(readFileSync(current, 'utf8')));
+  await pollUntil('lines of the restarted service in the log', () => /hello line 1\n[^]*hello line 1\n/.test(readFileSync(current, 'utf8')), 30_000);
 
   const stop = JSON.parse(ok(await djbpkg(['boot', '--stop', '--root', root, '--json'])).stdout) as { stopped: number[] };
   expect(stop.stopped).toContain(boot.pid);
   const started = [boot.pid, boot.readproctitlePid, secondPid, logPid];
-  await poll('everything stopped', () => started.every((pid) => !alive(pid)));
+  await pollUntil('everything stopped', () => started.every((pid) => !alive(pid)), 30_000);
   expect(await svstat(hello)).toBe(`${hello}: supervise not running\n`);
 }
 
 describe('end to end: install, move, boot, a logged service, restart, stop', { timeout: 120_000 }, () => {
   it('works with a tarball built here and a local recipe', async () => {
     const dist = tempDir('djbpkg-e2e-dist-');
-    const tb = await syntheticDistfile(dist);
+    const tb = await daemontoolsDistfile(dist);
     const recipes = path.join(dist, 'recipes');
     writeRecipe(recipes, { name: 'daemontools', versions: { '0.76': versionOf(tb, ['http://127.0.0.1:9/unused.tar.gz']) } });
     const s = await installAndMove(['--recipes', recipes, '--boot', 'none'], tb.bytes);
-    expect(s.install.commands).toEqual(COMMANDS);
+    expect(s.install.commands).toEqual(RUNTIME_COMMANDS);
     expect(s.install.missing).toEqual([]);
     await runStory(s);
   });
@@ -138,7 +118,7 @@ describe('end to end: install, move, boot, a logged service, restart, stop', { t
     async () => {
       const s = await installAndMove(['--with', 'sigq12'], readFileSync(upstream!));
       expect(s.install.patches).toEqual(['errno', 'sigq12']);
-      expect(s.install.commands).toEqual(COMMANDS);
+      expect(s.install.commands).toEqual(RUNTIME_COMMANDS);
       const pkg = path.join(s.root, 'package/admin/daemontools-0.76');
       expect(readFileSync(path.join(pkg, 'src/error.h'), 'utf8')).toContain('#include <errno.h>');
       // svc takes -1 because the package records sigq12.

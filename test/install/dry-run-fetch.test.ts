@@ -8,7 +8,7 @@ import { djbpkg } from '../support/run.js';
 import type { RunResult } from '../support/run.js';
 import { digestsOf } from '../support/tarball.js';
 import { tempDir } from '../support/tmp.js';
-import { daemontoolsMembers, rawTarGz } from './support/rawtar.js';
+import { daemontoolsMembers, rawTarGz } from '../support/rawtar.js';
 
 /** `+` is a legal distfile character that a URL path must carry as %2B. */
 const DISTFILE = 'daemontools+x-0.76.tar.gz';

@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { DjbError } from '../../src/core/errors.js';
 import { extractArchive, scanArchive } from '../../src/install/extract.js';
 import { tempDir } from '../support/tmp.js';
-import { daemontoolsMembers, rawTarGz } from './support/rawtar.js';
-import type { RawMember } from './support/rawtar.js';
-import { treeListing } from './support/tree.js';
+import { daemontoolsMembers, rawTarGz } from '../support/rawtar.js';
+import type { RawMember } from '../support/rawtar.js';
+import { treeListing } from '../support/tree.js';
 
 const TOP = 'admin/daemontools-0.76';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { djbpkg } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { treeListing } from './support/tree.js';
+import { treeListing } from '../support/tree.js';
 
 describe('djbpkg init', () => {
   it('makes /package 1755 and the conventional directories; a second run changes nothing', async () => {

@@ -10,9 +10,9 @@ import { DIST_RUNTIME, djbpkg } from '../support/run.js';
 import type { RunResult } from '../support/run.js';
 import { digestsOf } from '../support/tarball.js';
 import { tempDir } from '../support/tmp.js';
-import { ERRNO_PATCH, daemontoolsMembers, rawTarGz } from './support/rawtar.js';
-import type { RawMember } from './support/rawtar.js';
-import { treeListing } from './support/tree.js';
+import { ERRNO_PATCH, daemontoolsMembers, rawTarGz } from '../support/rawtar.js';
+import type { RawMember } from '../support/rawtar.js';
+import { treeListing } from '../support/tree.js';
 
 /**
  * package/commands of the synthetic tree: three daemontools names (present once

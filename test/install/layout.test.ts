@@ -9,7 +9,7 @@ import { lockRoot } from '../../src/installed/lock.js';
 import { undoMade } from '../../src/install/init.js';
 import type { Made } from '../../src/install/init.js';
 import { tempDir } from '../support/tmp.js';
-import { treeListing } from './support/tree.js';
+import { treeListing } from '../support/tree.js';
 
 const PKG = { category: 'admin', name: 'daemontools', version: '0.76' };
 

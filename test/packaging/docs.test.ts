@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT, djbpkg } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { brokenLinks, checkFiles, helpOptions, helpVerbs, manEntries, markdownFiles, namedPaths, pathExists, relativeLinks } from './doclinks.js';
+import { brokenLinks, checkFiles, helpOptions, helpVerbs, manEntries, markdownFiles, namedPaths, pathExists, relativeLinks } from '../support/doclinks.js';
 
 /** The documentation holds together: links resolve, the README stays a front door, every verb is documented. */
 
@@ -33,14 +33,14 @@ describe('the link checker', () => {
   });
 
   it('finds the repository paths a text names, and globs in them', () => {
-    expect(namedPaths('see `src/core/root.ts`, `test/txn/faults-*.test.ts`, `bench/results/DATE-COMMIT.md`, `src/error.h` and `src/core/root.ts`')).toEqual([
+    expect(namedPaths('see `src/core/root.ts`, `test/installed/faults-*.test.ts`, `bench/results/DATE-COMMIT.md`, `src/error.h` and `src/core/root.ts`')).toEqual([
       'src/core/root.ts',
-      'test/txn/faults-*.test.ts',
+      'test/installed/faults-*.test.ts',
     ]);
     expect(pathExists(PROJECT, 'src/core/root.ts')).toBe(true);
-    expect(pathExists(PROJECT, 'test/txn/faults-*.test.ts')).toBe(true);
-    expect(pathExists(PROJECT, 'test/txn/faults.test.ts')).toBe(false);
-    expect(pathExists(PROJECT, 'test/txn/nothing-*.test.ts')).toBe(false);
+    expect(pathExists(PROJECT, 'test/installed/faults-*.test.ts')).toBe(true);
+    expect(pathExists(PROJECT, 'test/installed/faults.test.ts')).toBe(false);
+    expect(pathExists(PROJECT, 'test/installed/nothing-*.test.ts')).toBe(false);
   });
 
   it('reads the options of a yargs help text', () => {

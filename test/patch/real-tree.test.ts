@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applyPatchSets } from '../../src/install/patch.js';
 import { PROJECT, run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
+import { pollUntil, startProcess } from '../support/procs.js';
 
 /**
  * Checks against the real daemontools 0.76 sources, which the project never
@@ -45,27 +44,6 @@ async function pristineCopy(): Promise<string> {
   expect(errorH, `${REAL} must be the pristine 0.76 tree`).toContain('extern int errno;');
   return tree;
 }
-
-async function waitFor(what: string, test: () => boolean, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** supervise runs as the leader of its own process group, which its service and the service's children share. */
-const groups: ChildProcess[] = [];
-
-afterEach(() => {
-  for (const child of groups.splice(0)) {
-    try {
-      process.kill(-(child.pid as number), 'SIGKILL');
-    } catch {
-      /* the whole group is gone already */
-    }
-  }
-});
 
 describe(`the patch sets on the real daemontools 0.76 tree (${WHY})`, () => {
   it.skipIf(!REAL || !HAVE_PATCH)(
@@ -134,24 +112,24 @@ describe(`the patch sets on the real daemontools 0.76 tree (${WHY})`, () => {
         ].join('\n'),
       );
       chmodSync(path.join(service, 'run'), 0o755);
-      const supervise = spawn(command('supervise'), [service], { stdio: 'ignore', detached: true });
-      groups.push(supervise);
+      // supervise leads a process group of its own, which its service and the service's children share: all killed after the test.
+      const supervise = startProcess(command('supervise'), [service], { stdio: ['ignore', 'ignore', 'ignore'] }).child;
       const readLog = (): string => (existsSync(log) ? readFileSync(log, 'utf8') : '');
-      await waitFor('the service to start', () => /started \d+\n/.test(readLog()));
+      await pollUntil('the service to start', () => /started \d+\n/.test(readLog()));
 
       for (const [opt, sig] of [['-1', 'USR1'], ['-2', 'USR2'], ['-q', 'QUIT']] as const) {
         const svc = await run(command('svc'), [opt, service]);
         expect(svc.code).toBe(0);
         expect(svc.stderr).toBe('');
-        await waitFor(`svc ${opt} to deliver SIG${sig}`, () => readLog().includes(`${sig}\n`));
+        await pollUntil(`svc ${opt} to deliver SIG${sig}`, () => readLog().includes(`${sig}\n`));
       }
       expect(readLog().split('\n').slice(1, 4)).toEqual(['USR1', 'USR2', 'QUIT']);
 
       const stop = await run(command('svc'), ['-dx', service]);
       expect(stop.code).toBe(0);
-      await waitFor('supervise to exit', () => supervise.exitCode !== null || supervise.signalCode !== null);
+      await pollUntil('supervise to exit', () => supervise.exitCode !== null || supervise.signalCode !== null);
       expect(supervise.exitCode).toBe(0);
-      await waitFor('the service and its children to exit', () => {
+      await pollUntil('the service and its children to exit', () => {
         try {
           process.kill(-(supervise.pid as number), 0);
           return false;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { track } from '../support/procs.js';
 import { djbpkg } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { parse, useDistribution } from './support.js';
+import { parse, useDistribution } from '../support/service.js';
 
 /** Every verb that can change something says whether it did (`changed` in --json), as Ansible's changed_when needs. */
 

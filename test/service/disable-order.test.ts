@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { pollUntil, startProcess } from '../support/procs.js';
 import { DIST_BIN, djbpkg, run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { ok } from './support.js';
+import { ok } from '../support/service.js';
 
 /**
  * The order `service disable` keeps, seen in its system calls: the /service

@@ -1,10 +1,9 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startProcess, track } from '../support/procs.js';
+import { pollUntil, startProcess, track } from '../support/procs.js';
 import { djbpkg } from '../support/run.js';
-import { copyRoot, distribution, installInto, ok, openTemp, parse, poll } from './support.js';
-import type { Distribution } from './support.js';
+import { copyRoot, ok, openTemp, parse, useInstalledDistribution } from '../support/service.js';
 
 /**
  * Issue 19: whether a service really works. Crash loops, a failing logger
@@ -34,18 +33,7 @@ interface StatusJson {
   services: Svc[];
 }
 
-let dist: Distribution;
-let installed: string;
-
-beforeAll(async () => {
-  dist = await distribution();
-  installed = path.join(dist.dir, 'installed');
-  await installInto(dist, installed);
-}, 120_000);
-
-afterAll(async () => {
-  await dist?.close();
-});
+const dist = useInstalledDistribution();
 
 function runner(root: string) {
   return (...args: string[]) => djbpkg(['--root', root, 'service', ...args], { env: { DJBPKG_ROOT: root } });
@@ -67,7 +55,7 @@ describe("health under djbpkg's runtime (djbpkg boot, installed root)", { timeou
   beforeEach(async () => {
     base = openTemp('djbpkg-health-');
     root = path.join(base, 'root');
-    copyRoot(installed, root);
+    copyRoot(dist.installed, root);
     const boot = parse<{ pid: number; readproctitlePid: number }>(await djbpkg(['boot', '--root', root, '--json']));
     track(boot.pid);
     track(boot.readproctitlePid);
@@ -86,20 +74,20 @@ describe("health under djbpkg's runtime (djbpkg boot, installed root)", { timeou
     const fixed = path.join(marks, 'fixed');
     ok(await run('add', 'crash', '--', 'sh', '-c', `if [ -e ${fixed} ]; then exec sleep 1000; fi; echo failing; exit 3`));
     ok(await run('enable', 'crash'));
-    const first = await poll('crash-looping', async () => {
+    const first = await pollUntil('crash-looping', async () => {
       const s = await statusOf(run, 'crash');
       return s.svc.health === 'crash-looping' ? s : false;
-    });
+    }, 40_000);
     expect(first.code).toBe(111);
     expect(first.svc.ok).toBe(false);
     expect(first.svc.lastExit?.status).toBe('code 3');
     expect(first.svc.lastExit!.seconds).toBeLessThan(5);
     expect(first.svc.history).toBe('djbpkg');
     expect(first.stderr).toBe('djbpkg: fatal: service crash (crash-looping) should be up but is not\n');
-    const later = await poll('more restarts', async () => {
+    const later = await pollUntil('more restarts', async () => {
       const s = await statusOf(run, 'crash');
       return s.svc.restarts! >= first.svc.restarts! + 2 ? s : false;
-    });
+    }, 40_000);
     expect(later.svc.health).toBe('crash-looping');
     const text = await run('status', 'crash');
     expect(text.code).toBe(111);
@@ -107,7 +95,7 @@ describe("health under djbpkg's runtime (djbpkg boot, installed root)", { timeou
 
     // Fixed: the next run stays; 5 seconds after its start the service is up again.
     writeFileSync(fixed, '');
-    const back = await poll('up again', async () => {
+    const back = await pollUntil('up again', async () => {
       const s = await statusOf(run, 'crash');
       return s.svc.health === 'up' && s.code === 0 ? s : false;
     }, 30_000);
@@ -123,10 +111,10 @@ describe("health under djbpkg's runtime (djbpkg boot, installed root)", { timeou
     chownSync(logDir, 0, 0);
     chmodSync(logDir, 0o555);
     ok(await run('enable', 'rolog'));
-    const st = await poll('logger crash-looping', async () => {
+    const st = await pollUntil('logger crash-looping', async () => {
       const s = await statusOf(run, 'rolog');
       return s.svc.log?.health === 'crash-looping' ? s : false;
-    });
+    }, 40_000);
     expect(st.code).toBe(111);
     expect(st.svc.health).toBe('up');
     expect(st.stderr).toBe('djbpkg: fatal: service rolog (logger crash-looping) should be up but is not\n');
@@ -146,11 +134,11 @@ describe("health under djbpkg's runtime (djbpkg boot, installed root)", { timeou
     // Writable again: the logger recovers and logs says nothing of old warnings once its run is past them.
     chownSync(logDir, 65534, 65534);
     chmodSync(logDir, 0o755);
-    await poll('logger up', async () => ((await statusOf(run, 'rolog')).svc.log?.health === 'up' ? true : false), 30_000);
-    const fine = await poll('log lines', async () => {
+    await pollUntil('logger up', async () => ((await statusOf(run, 'rolog')).svc.log?.health === 'up' ? true : false), 30_000);
+    const fine = await pollUntil('log lines', async () => {
       const r = await run('logs', 'rolog', '-n', '2');
       return r.code === 0 && r.stdout.includes('tick') ? r : false;
-    });
+    }, 40_000);
     expect(fine.stderr).toBe('');
     ok(await run('remove', 'rolog', '--purge-logs'));
   });
@@ -164,7 +152,7 @@ describe("health under djbpkg's runtime (djbpkg boot, installed root)", { timeou
     writeFileSync(path.join(def, 'log/run'), `#!/bin/sh\nexec setuidgid nobody sh -c '${flood.replace(/'/g, "'\\''")}'\n`);
     ok(await run('enable', 'flood', '--wait', '60'));
     const warnings = path.join(def, 'log/supervise/warnings');
-    await poll('last flood line kept', () => existsSync(warnings) && readFileSync(warnings, 'utf8').includes('flood 19999 ?]0;owned?\n'), 60_000);
+    await pollUntil('last flood line kept', () => existsSync(warnings) && readFileSync(warnings, 'utf8').includes('flood 19999 ?]0;owned?\n'), 60_000);
     const kept = readFileSync(warnings, 'utf8').split('\n').filter(Boolean);
     expect(kept.length).toBeLessThanOrEqual(20);
     expect(readFileSync(warnings, 'utf8')).not.toMatch(/[\x1b\x07]/);
@@ -175,7 +163,7 @@ describe("health under djbpkg's runtime (djbpkg boot, installed root)", { timeou
     const t0 = Date.now();
     ok(await run('restart', 'flood', '--wait', '20'));
     expect(Date.now() - t0).toBeLessThan(15_000);
-    await poll('flood and its logger up', async () => ((await statusOf(run, 'flood')).code === 0 ? true : false));
+    await pollUntil('flood and its logger up', async () => ((await statusOf(run, 'flood')).code === 0 ? true : false), 40_000);
     ok(await run('remove', 'flood', '--purge-logs'));
   });
 
@@ -235,16 +223,16 @@ describe.skipIf(!hasC)(`status under C daemontools (Debian's /usr/bin/svscan)${h
       ok(await run('add', 'crash', '--', 'sh', '-c', 'exit 3'));
       ok(await run('enable', 'steady', '--wait', '60'));
       ok(await run('enable', 'crash'));
-      const steady = await poll('steady up 2 s', async () => {
+      const steady = await pollUntil('steady up 2 s', async () => {
         const s = await statusOf(run, 'steady');
         return s.code === 0 && s.svc.health === 'up' ? s : false;
-      });
+      }, 40_000);
       expect(steady.svc).toMatchObject({ restarts: null, lastExit: null, history: null });
       expect(steady.svc.note).toBe('C supervise keeps no history: restart count, last exit and readiness are unknown');
-      const crash = await poll('crash-looping seen', async () => {
+      const crash = await pollUntil('crash-looping seen', async () => {
         const s = await statusOf(run, 'crash');
         return s.svc.health === 'crash-looping' ? s : false;
-      });
+      }, 40_000);
       expect(crash.code).toBe(111);
       expect(crash.svc.note).toMatch(/^pid changed from \d+ to (\d+|none) within 1\.5 seconds \(C supervise keeps no history/);
       // --wait under C: no history, so a crash loop fails at the deadline, naming the pids seen.

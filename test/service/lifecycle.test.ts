@@ -1,10 +1,9 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alive, startProcess, track } from '../support/procs.js';
+import { alive, pollUntil, startProcess, track } from '../support/procs.js';
 import { djbpkg } from '../support/run.js';
-import { copyRoot, distribution, installInto, lines, ok, openTemp, parse, poll } from './support.js';
-import type { Distribution } from './support.js';
+import { copyRoot, lines, ok, openTemp, parse, useInstalledDistribution } from '../support/service.js';
 
 /**
  * One service through its whole life, driven only by djbpkg: add, enable
@@ -28,18 +27,7 @@ interface Change {
   log: State | null;
 }
 
-let dist: Distribution;
-let installed: string;
-
-beforeAll(async () => {
-  dist = await distribution();
-  installed = path.join(dist.dir, 'installed');
-  await installInto(dist, installed);
-}, 120_000);
-
-afterAll(async () => {
-  await dist?.close();
-});
+const dist = useInstalledDistribution();
 
 interface Runtime {
   name: string;
@@ -55,7 +43,7 @@ const RUNTIMES: Runtime[] = [
     name: "djbpkg's runtime (djbpkg boot, installed root)",
     available: true,
     async start(root) {
-      copyRoot(installed, root);
+      copyRoot(dist.installed, root);
       const boot = parse<{ pid: number; readproctitlePid: number }>(await djbpkg(['boot', '--root', root, '--json']));
       track(boot.pid);
       track(boot.readproctitlePid);
@@ -102,34 +90,34 @@ for (const rt of RUNTIMES) {
         expect(enabled).toMatchObject({ changed: true, state: { supervised: true, up: true } });
         const pid1 = enabled.state.pid!;
         // It runs as nobody (setuidgid, once the run script's chain has exec'd it).
-        await poll('service running as nobody', () => /^Uid:\s+65534\s/m.test(readFileSync(`/proc/${pid1}/status`, 'utf8')));
+        await pollUntil('service running as nobody', () => /^Uid:\s+65534\s/m.test(readFileSync(`/proc/${pid1}/status`, 'utf8')), 40_000);
 
-        const st = await poll('hello and its logger up', async () => {
+        const st = await pollUntil('hello and its logger up', async () => {
           const r = await run('status', 'hello');
           return r.code === 0 && /^hello: up \(pid \d+\) \d+ seconds, normally up; log: up \(pid \d+\) \d+ seconds, normally up\n$/.test(r.stdout) ? r : false;
-        });
+        }, 40_000);
         expect(st.stderr).toBe('');
         const sj = parse<{ ok: boolean; services: { name: string; up: boolean; pid: number; log: State }[] }>(await run('status', '--json'));
         expect(sj.ok).toBe(true);
         expect(sj.services).toMatchObject([{ name: 'hello', up: true, pid: pid1, log: { up: true } }]);
 
         // logs: human times, as tai64nlocal prints them (TZ=UTC in tests).
-        const tail = await poll('three log lines', async () => {
+        const tail = await pollUntil('three log lines', async () => {
           const r = await run('logs', 'hello', '-n', '3');
           const ls = r.stdout.split('\n').filter(Boolean);
           return ls.length === 3 ? ls : false;
-        });
+        }, 40_000);
         for (const l of tail) expect(l).toMatch(LINE);
 
         // logs -f follows through a rotation (svc -a to the logger) without losing or repeating a line.
         const logDir = path.join(root, 'var/multilog/hello');
         const follower = startProcess(process.execPath, [path.join(process.cwd(), 'dist/bin/djbpkg.js'), 'service', 'logs', 'hello', '-f', '-n', '0', '--root', root]);
         const followed = () => follower.stdout().split('\n').filter(Boolean);
-        await poll('follower prints new lines', () => followed().length >= 3);
+        await pollUntil('follower prints new lines', () => followed().length >= 3, 40_000);
         writeFileSync(path.join(root, 'service/hello/log/supervise/control'), 'a');
-        const archived = await poll('a rotated log file', () => readdirSync(logDir).find((n) => /^@[0-9a-f]{24}\.s$/.test(n)));
+        const archived = await pollUntil('a rotated log file', () => readdirSync(logDir).find((n) => /^@[0-9a-f]{24}\.s$/.test(n)), 40_000);
         const lastArchived = Number(/ line (\d+) /.exec(lines(path.join(logDir, archived)).at(-1)!)![1]);
-        await poll('follower past the rotation', () => followed().some((l) => Number(LINE.exec(l)?.[1]) > lastArchived + 3));
+        await pollUntil('follower past the rotation', () => followed().some((l) => Number(LINE.exec(l)?.[1]) > lastArchived + 3), 40_000);
         process.kill(follower.pid, 'SIGTERM');
         await follower.exited;
         const nums = followed().map((l) => {
@@ -143,16 +131,16 @@ for (const rt of RUNTIMES) {
         expect(restarted.changed).toBe(true);
         expect(restarted.state.up).toBe(true);
         expect(restarted.state.pid).not.toBe(pid1);
-        await poll('old pid gone', () => !alive(pid1));
-        await poll('two starts', () => lines(starts).length === 2);
+        await pollUntil('old pid gone', () => !alive(pid1), 40_000);
+        await pollUntil('two starts', () => lines(starts).length === 2, 40_000);
 
         // Paused (svc -p) shows in status; svc -c continues it.
         const control = path.join(root, 'service/hello/supervise/control');
         writeFileSync(control, 'p');
-        await poll('status says paused', async () => /^hello: up \(pid \d+\) \d+ seconds, normally up, paused(, [^;]*)?; log: up/.test((await run('status', 'hello')).stdout));
+        await pollUntil('status says paused', async () => /^hello: up \(pid \d+\) \d+ seconds, normally up, paused(, [^;]*)?; log: up/.test((await run('status', 'hello')).stdout), 40_000);
         expect(parse<{ services: { paused: boolean }[] }>(await run('status', '--json')).services[0]!.paused).toBe(true);
         writeFileSync(control, 'c');
-        await poll('status no longer paused', async () => !(await run('status', 'hello')).stdout.includes('paused'));
+        await pollUntil('status no longer paused', async () => !(await run('status', 'hello')).stdout.includes('paused'), 40_000);
 
         const stopped = parse<Change>(await run('stop', 'hello', '--wait', '30', '--json'));
         expect(stopped).toMatchObject({ changed: true, state: { up: false, want: 'down' } });
@@ -165,13 +153,13 @@ for (const rt of RUNTIMES) {
         const started = parse<Change>(await run('start', 'hello', '--wait', '30', '--json'));
         expect(started).toMatchObject({ changed: true, state: { up: true, want: 'up' } });
         const pid3 = started.state.pid!;
-        await poll('three starts', () => lines(starts).length === 3);
+        await pollUntil('three starts', () => lines(starts).length === 3, 40_000);
 
         // disable: link first, then svc -dx service and logger; both supervise processes gone.
         const disabled = parse<Change>(await run('disable', 'hello', '--json'));
         expect(disabled).toMatchObject({ changed: true, state: { supervised: false }, log: { supervised: false } });
         expect(existsSync(path.join(root, 'service/hello'))).toBe(false);
-        await poll('service process gone', () => !alive(pid3));
+        await pollUntil('service process gone', () => !alive(pid3), 40_000);
         // Proof that svscan scanned again after disable: a second service comes up; hello does not.
         ok(await run('add', 'witness', '--', 'sleep', '1000'));
         parse(await run('enable', 'witness', '--wait', '60', '--json'));

@@ -7,7 +7,7 @@ import { formatTai64n, tai64nFromUnix } from '../../src/djb/tai64n.js';
 import { pollUntil, startProcess } from '../support/procs.js';
 import { DIST_BIN, djbpkg } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { ok } from './support.js';
+import { ok } from '../support/service.js';
 
 /**
  * Reading a multilog directory as `service logs` does, on files laid out as

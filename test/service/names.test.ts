@@ -2,14 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { manageFixture } from '../manage/support/fixture.js';
+import { manageFixture } from '../support/fixture.js';
 import { DIST_BIN, djbpkg } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
 import { Root } from '../../src/core/root.js';
 import { readBootRecord } from '../../src/boot/start.js';
 import { track } from '../support/procs.js';
-import { djbpkgIn } from '../txn/support.js';
-import { ok, parse } from './support.js';
+import { djbpkgIn } from '../support/txn.js';
+import { ok, parse } from '../support/service.js';
 
 /** Service names follow one rule in every verb; hints are commands that can be pasted as they are. */
 

@@ -7,7 +7,7 @@ import { tai64nFromUnix } from '../../src/djb/tai64n.js';
 import { run } from '../support/run.js';
 import { pollUntil, startProcess } from '../support/procs.js';
 import { tempDir } from '../support/tmp.js';
-import { events, ours, readStatus, recordingService, startSupervise, waitUp } from './service.js';
+import { events, ours, readStatus, recordingService, startSupervise, waitUp } from '../support/supervise.js';
 
 const USAGE = 'svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill\n';
 

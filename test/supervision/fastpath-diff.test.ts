@@ -12,7 +12,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, wr
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useInstalledRuntime } from '../support/installed.js';
-import { startProcess } from '../support/procs.js';
+import { pollUntil, startProcess } from '../support/procs.js';
 import { tempDir } from '../support/tmp.js';
 
 const rt = useInstalledRuntime();
@@ -127,14 +127,6 @@ function makeScan(dir: string, services: Service[]): void {
   }
 }
 
-async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Runs svscan on `scan` until every expected probe output is there; returns outputs, `run` fields and svscan's stderr lines. */
 async function pass(scan: string, out: string, services: Service[], mode: 'on' | 'off', expectOutput: (s: Service) => boolean, ready: (stderr: string) => boolean = () => true) {
   mkdirSync(out, { recursive: true });
@@ -150,13 +142,13 @@ async function pass(scan: string, out: string, services: Service[], mode: 'on' |
   closeSync(logFd);
   const stderr = () => readFileSync(log, 'utf8');
   try {
-    await until(`probes (${mode})`, () => services.filter(expectOutput).every((s) => existsSync(path.join(out, s.name)))).catch((err: Error) => {
+    await pollUntil(`probes (${mode})`, () => services.filter(expectOutput).every((s) => existsSync(path.join(out, s.name))), { timeoutMs: 60_000, intervalMs: 100 }).catch((err: Error) => {
       const missing = services.filter(expectOutput).filter((s) => !existsSync(path.join(out, s.name))).map((s) => s.name);
       throw new Error(`${err.message}: no output from ${missing.join(' ')}; svscan's stderr: ${stderr().slice(0, 2000)}`);
     });
     // The script near-misses that never start the probe have had their chance by now.
-    await until('child records', () => services.every((s) => existsSync(path.join(scan, s.name, 'supervise/child')) || !expectOutput(s)));
-    await until('messages', () => ready(stderr()), 30_000);
+    await pollUntil('child records', () => services.every((s) => existsSync(path.join(scan, s.name, 'supervise/child')) || !expectOutput(s)), { timeoutMs: 60_000, intervalMs: 100 });
+    await pollUntil('messages', () => ready(stderr()), { timeoutMs: 30_000, intervalMs: 100 });
     const outputs = new Map<string, string>();
     const how = new Map<string, string>();
     const why = new Map<string, string>();

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync, chmod
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useInstalledRuntime } from '../support/installed.js';
-import { startProcess } from '../support/procs.js';
+import { pollUntil, startProcess } from '../support/procs.js';
 import { tempDir } from '../support/tmp.js';
 
 const rt = useInstalledRuntime();
@@ -43,16 +43,6 @@ function child(dir: string): { pid: number; run: string } | undefined {
   }
 }
 
-async function until<T>(what: string, f: () => T | undefined, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /** utime + stime of a process, in clock ticks. */
 function cpuTicks(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -67,14 +57,14 @@ describe('the fast path at scale', () => {
     const scan = path.join(base, 'service');
     const dirs = makeServices(scan, 200, '/bin/sleep 3600');
     const svscan = startProcess(rt.command('svscan'), [scan], { cwd: scan, env: { PATH: `${rt.commandDir}:/usr/bin:/bin` } });
-    const up = await until(
+    const up = await pollUntil(
       '200 services up',
       () => {
         const recs = dirs.map((d) => child(d));
         if (!recs.every((r) => r && existsSync(`/proc/${r.pid}`))) return undefined;
         return recs as { pid: number; run: string }[];
       },
-      180_000,
+      { timeoutMs: 180_000, intervalMs: 200 },
     );
     for (const r of up) {
       expect(r.run).toBe('fast');
@@ -92,7 +82,7 @@ describe('the fast path at scale', () => {
     const scan = path.join(base, 'service');
     const dirs = makeServices(scan, 5, '/bin/false');
     const svscan = startProcess(rt.command('svscan'), [scan], { cwd: scan, env: { PATH: `${rt.commandDir}:/usr/bin:/bin` } });
-    await until('first starts', () => (dirs.every((d) => child(d)) ? true : undefined), 60_000);
+    await pollUntil('first starts', () => (dirs.every((d) => child(d)) ? true : undefined), { timeoutMs: 60_000, intervalMs: 200 });
     const seen = dirs.map(() => new Set<number>());
     const t0 = cpuTicks(svscan.pid);
     const started = Date.now();

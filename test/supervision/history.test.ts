@@ -6,7 +6,7 @@ import { STATUS_BYTES } from '../../src/supervision/status.js';
 import { readWarnings, recordWarning, WARNING_LINES } from '../../src/supervision/warnings.js';
 import { pollUntil } from '../support/procs.js';
 import { tempDir } from '../support/tmp.js';
-import { ours, readStatus, startSupervise } from './service.js';
+import { ours, readStatus, startSupervise } from '../support/supervise.js';
 
 /** supervise/history, notification-fd and a logger's supervise/warnings, under a standalone `supervise DIR`. */
 

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alive, pollUntil, startProcess, type Background } from '../support/procs.js';
 import { run } from '../support/run.js';
-import { installedRoot } from './installed.js';
-import { readStatus, SLEEP } from './service.js';
+import { installedRoot } from '../support/installed.js';
+import { readStatus, SLEEP } from '../support/supervise.js';
 
 /**
  * svscan's death costs nothing: services and loggers that outlive it are

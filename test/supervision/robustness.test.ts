@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { alive, pollUntil, startProcess } from '../support/procs.js';
 import { run } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
-import { bin, ours, readStatus, SLEEP } from './service.js';
+import { bin, ours, readStatus, recordNamingStranger, SLEEP } from '../support/supervise.js';
 
 const FAST = { DJBPKG_SVSCAN_INTERVAL_MS: '200' };
 const INFO = /^svscan: info: descriptor limit (\d+) leaves room for (\d+) services, or (\d+) with a logger$/;
@@ -171,18 +171,8 @@ describe('supervise adopts what its predecessor left running', () => {
 
   it('a recorded pid that now belongs to another process (start time differs) is not adopted', async () => {
     const base = tempDir();
-    const dir = path.join(base, 's');
-    sleeper(dir);
-    const stranger = startProcess(SLEEP, ['1000']);
-    const first = startProcess(process.execPath, [bin('supervise'), 's'], { cwd: base });
-    const pid = await pollUntil('s up', () => readStatus(dir)?.pid || undefined);
-    process.kill(first.pid, 'SIGKILL');
-    await first.exited;
-    process.kill(pid, 'SIGKILL');
-    // As if the pid had been reused by `stranger`: status and child name it, with the old start time.
-    const status = readFileSync(path.join(dir, 'supervise/status'));
-    status.writeUInt32LE(stranger.pid, 12);
-    writeFileSync(path.join(dir, 'supervise/status'), status);
+    const { dir, stranger, pid } = await recordNamingStranger(base);
+    // As if the pid had been reused by `stranger`: the child record names it too, with the old start time.
     const child = readFileSync(path.join(dir, 'supervise/child'), 'utf8').replace(/^pid \d+$/m, `pid ${stranger.pid}`);
     writeFileSync(path.join(dir, 'supervise/child'), child);
     startProcess(process.execPath, [bin('supervise'), 's'], { cwd: base });
@@ -196,18 +186,8 @@ describe('supervise adopts what its predecessor left running', () => {
 
   it('a record from another boot naming a live unrelated process (its very start time) is not adopted, and svc -k spares it', async () => {
     const base = tempDir();
-    const dir = path.join(base, 's');
-    sleeper(dir);
-    const stranger = startProcess(SLEEP, ['1000']);
-    const first = startProcess(process.execPath, [bin('supervise'), 's'], { cwd: base });
-    const pid = await pollUntil('s up', () => readStatus(dir)?.pid || undefined);
-    process.kill(first.pid, 'SIGKILL');
-    await first.exited;
-    process.kill(pid, 'SIGKILL');
+    const { dir, stranger, pid } = await recordNamingStranger(base);
     // After a reboot, pids and start times (ticks since boot) repeat: only the boot id tells the records apart.
-    const status = readFileSync(path.join(dir, 'supervise/status'));
-    status.writeUInt32LE(stranger.pid, 12);
-    writeFileSync(path.join(dir, 'supervise/status'), status);
     const start = processStartTime(stranger.pid)!;
     const thisBoot = readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim();
     const record = readFileSync(path.join(dir, 'supervise/child'), 'utf8');

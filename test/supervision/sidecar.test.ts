@@ -4,7 +4,7 @@ import { processStartTime } from '../../src/posix/index.js';
 import { packChildRecord, readChildRecord, stillRunning, unpackChildRecord, writeChildRecord } from '../../src/supervision/sidecar.js';
 import { startProcess } from '../support/procs.js';
 import { tempDir } from '../support/tmp.js';
-import { SLEEP } from './service.js';
+import { SLEEP } from '../support/supervise.js';
 
 describe('supervise/child', () => {
   it('packs to four text lines and back', () => {

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STATUS_BYTES } from '../../src/supervision/status.js';
 import { tai64nToUnix } from '../../src/djb/tai64n.js';
-import { pollUntil } from '../support/procs.js';
+import { pollUntil, procState } from '../support/procs.js';
 import { tempDir } from '../support/tmp.js';
-import { events, ours, procState, readStatus, recordingService, startSupervise, starts, waitUp } from './service.js';
+import { events, ours, readStatus, recordingService, startSupervise, starts, waitUp } from '../support/supervise.js';
 
 describe('supervise', () => {
   it('starts run, writes an 18-byte status decoded field by field, and svstat reports it up', async () => {

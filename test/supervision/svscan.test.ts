@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pollUntil, startProcess } from '../support/procs.js';
 import { tempDir } from '../support/tmp.js';
-import { bin, ours, readStatus, SLEEP, recordingService, startSupervise, waitUp } from './service.js';
+import { bin, ours, readStatus, SLEEP, recordingService, startSupervise, waitUp } from '../support/supervise.js';
 
 const FAST = { DJBPKG_SVSCAN_INTERVAL_MS: '200' };
 

@@ -19,24 +19,39 @@ export interface Background {
   stderr(): string;
   /** Resolves with the exit code (or signal name) once the process is gone. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The same, once its stdout and stderr are closed too (all output collected). */
+  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export interface StartOptions {
   cwd?: string;
+  /** Added to PATH, HOME, LANG=C and TZ=UTC; with `exactEnv`, the whole environment. */
   env?: Record<string, string | undefined>;
+  exactEnv?: boolean;
   /** stdio for the process; default: stdin ignored, stdout/stderr piped and collected. */
   stdio?: ('pipe' | 'ignore' | 'inherit' | number)[];
+  /** Written to a piped stdin, which is then closed. */
+  input?: string;
+  /** In a process group (and session) of its own; default true. */
+  detached?: boolean;
+  argv0?: string;
 }
 
 const tracked = new Set<number>();
 
-/** Starts a process in its own process group and tracks it for teardown. */
+/**
+ * The one process starter of the test suite: starts a process (by default in
+ * its own process group) and tracks it, so that it, its group and its
+ * descendants are killed after the test, pass or fail.
+ */
 export function startProcess(cmd: string, args: string[], opts: StartOptions = {}): Background {
+  const stdio = opts.stdio ?? [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'];
   const child = spawn(cmd, args, {
     cwd: opts.cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C', TZ: 'UTC', ...opts.env },
-    stdio: (opts.stdio ?? ['ignore', 'pipe', 'pipe']) as never,
-    detached: true,
+    env: opts.exactEnv ? opts.env : { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C', TZ: 'UTC', ...opts.env },
+    stdio: stdio as never,
+    detached: opts.detached ?? true,
+    argv0: opts.argv0,
   });
   if (child.pid === undefined) throw new Error(`unable to start ${cmd}`);
   tracked.add(child.pid);
@@ -44,15 +59,19 @@ export function startProcess(cmd: string, args: string[], opts: StartOptions = {
   const err: Buffer[] = [];
   child.stdout?.on('data', (b: Buffer) => out.push(b));
   child.stderr?.on('data', (b: Buffer) => err.push(b));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal }));
-  });
+  child.stdin?.on('error', () => {});
+  if (opts.input !== undefined) child.stdin?.end(opts.input);
+  const ended = (event: 'exit' | 'close') =>
+    new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.on(event, (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal }));
+    });
   return {
     child,
     pid: child.pid,
     stdout: () => Buffer.concat(out).toString(),
     stderr: () => Buffer.concat(err).toString(),
-    exited,
+    exited: ended('exit'),
+    closed: ended('close'),
   };
 }
 
@@ -61,18 +80,25 @@ export function track(pid: number): void {
   tracked.add(pid);
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or fails after the deadline. */
+/**
+ * The one poll of the test suite: calls `check` until it returns a value other
+ * than undefined, null (a regexp that did not match) or false, and returns
+ * that value; a check that throws counts as "not yet". Fails after the
+ * deadline (`opts` is the timeout in ms, or the timeout and the interval),
+ * naming `what` and the last error.
+ */
 export async function pollUntil<T>(
   what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  { timeoutMs = 15_000, intervalMs = 25 }: { timeoutMs?: number; intervalMs?: number } = {},
+  check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  opts: number | { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
+  const { timeoutMs = 15_000, intervalMs = 25 } = typeof opts === 'number' ? { timeoutMs: opts } : opts;
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await check();
-      if (v !== undefined && v !== false) return v;
+      if (v !== undefined && v !== null && v !== false) return v;
     } catch (err) {
       last = err;
     }
@@ -83,14 +109,30 @@ export async function pollUntil<T>(
   }
 }
 
-/** Is a pid alive (and not a zombie)? */
-export function alive(pid: number): boolean {
+/** State letter of a process from /proc (R S T Z ...), undefined once it is gone. */
+export function procState(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    return stat.slice(stat.lastIndexOf(')') + 2)[0];
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** Is a pid alive (and not a zombie)? */
+export function alive(pid: number): boolean {
+  const state = procState(pid);
+  return state !== undefined && state !== 'Z';
+}
+
+/** `/proc/PID/status` fields as a map. */
+export function procStatus(pid: number): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+    const at = line.indexOf(':');
+    if (at > 0) m.set(line.slice(0, at), line.slice(at + 1).trim());
+  }
+  return m;
 }
 
 /** Parent pid of every live process, from /proc. */

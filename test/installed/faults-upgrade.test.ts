@@ -1,0 +1,3 @@
+import { faultSuite } from '../support/faults.js';
+
+faultSuite('upgrade 0.76 -> 0.77');

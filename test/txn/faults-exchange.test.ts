@@ -1,3 +1,0 @@
-import { faultSuite } from './faults.js';
-
-faultSuite('reinstall 0.76 with other patch sets (tree exchange)');

@@ -1,3 +1,0 @@
-import { faultSuite } from './faults.js';
-
-faultSuite('remove');
