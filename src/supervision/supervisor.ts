@@ -322,10 +322,11 @@ export class Supervisor {
       this.pid = c.pid!;
       c.once('exit', (code, signal) => this.guarded('exit', () => this.onChildExit(c, code, signal)));
       c.on('error', () => {});
-      // The history (which a reader of the new pid may look at), then the new pid, then the successor's record.
+      // The history and the successor's record before the new pid is shown: whoever sees the pid in
+      // status (and then kills this supervise) leaves a record the next supervise adopts the run by.
       this.run.save();
-      this.announce();
       this.run.writeChild(this.pid, this.how, this.why);
+      this.announce();
       this.guarded('start hook', () => hooks?.started(c));
     } else {
       this.pid = 0;

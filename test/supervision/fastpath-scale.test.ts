@@ -1,7 +1,6 @@
 /**
  * The fast path at scale, under the installed svscan: 200 services whose
- * run is `envdir ./env setuidgid nobody softlimit -m 100000000 PROG` (without
- * softlimit where root lacks CAP_SYS_RESOURCE, see docs/fast-path.md) all come
+ * run is `envdir ./env setuidgid nobody softlimit -m 100000000 PROG` all come
  * up with PROG as supervise's own child (no shell, no Node between), and a
  * crash loop of 5 such services restarts each about once a second without a
  * Node start per restart (svscan's own CPU stays small).
@@ -16,11 +15,8 @@ import { tempDir } from '../support/tmp.js';
 const rt = useInstalledRuntime();
 const isRoot = process.getuid?.() === 0;
 const who = isRoot ? 'setuidgid nobody ' : '';
-/** Whether this process may set another user's limits (prlimit): the fast path needs it for setuidgid with softlimit. */
-const CAP_SYS_RESOURCE = ((BigInt('0x' + (/^CapEff:\s+([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0')) >> 24n) & 1n) === 1n;
-/** The chain every service runs: the issue's, or without softlimit where prlimit on another user is not allowed here. */
-const LIMITED = !isRoot || CAP_SYS_RESOURCE;
-const CHAIN = LIMITED ? `envdir ./env ${who}softlimit -m 100000000` : `envdir ./env ${who}pgrphack`;
+/** The issue's chain (softlimit through util-linux prlimit(1), setuidgid through setpriv: no CAP_SYS_RESOURCE needed). */
+const CHAIN = `envdir ./env ${who}softlimit -m 100000000`;
 
 function makeServices(scan: string, n: number, prog: string): string[] {
   const names: string[] = [];
@@ -71,8 +67,9 @@ describe('the fast path at scale', () => {
       expect(readlinkSync(`/proc/${r.pid}/exe`)).toMatch(/\/sleep$/);
       const status = readFileSync(`/proc/${r.pid}/status`, 'utf8');
       expect(Number(/^PPid:\s+(\d+)$/m.exec(status)?.[1])).toBe(svscan.pid);
-      if (LIMITED) expect(readFileSync(`/proc/${r.pid}/limits`, 'utf8')).toMatch(/Max address space\s+100000000 /);
-      if (isRoot) expect(status).toMatch(/^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
+      expect(readFileSync(`/proc/${r.pid}/limits`, 'utf8')).toMatch(/Max address space\s+100000000 /);
+      const uid = isRoot ? 65534 : process.getuid!();
+      expect(status).toMatch(new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'));
     }
   }, 240_000);
 
