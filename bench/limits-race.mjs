@@ -1,4 +1,4 @@
-// The Node chain's memory limits against V8's background threads (issue 18): runs our installed
+// The Node chain's memory limits against V8's background threads (docs/fast-path.md): runs our installed
 // `softlimit -m/-d/-a ... /bin/echo ok` RUNS times, 2 at a time, with 2 busy loops as extra load, once
 // as shipped (limits set by util-linux prlimit(1) after the execve) and once with the limits set
 // in the Node process before its execve (DJBPKG_TEST_UTILLINUX=none), and counts failed runs.

@@ -17,7 +17,7 @@ export interface ServicePaths {
   logDir: string;
 }
 
-/** The one rule for a service name (documented in CONTRACT.md, docs/trust.md and djbpkg(8)). */
+/** The one rule for a service name (documented in docs/trust.md and djbpkg(8)). */
 export const SERVICE_NAME_RULE = '[A-Za-z0-9][A-Za-z0-9._@+-]*, at most 64 bytes';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]*$/;
 const MAX_NAME_BYTES = 64;

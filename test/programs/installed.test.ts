@@ -64,7 +64,7 @@ describe('installed chain-loaders', { timeout: 180_000 }, () => {
   const HAVE_PRLIMIT = existsSync('/usr/bin/prlimit') || existsSync('/bin/prlimit');
   itNeeds(HAVE_STRACE && HAVE_PRLIMIT, 'needs strace and util-linux prlimit')('memory limits are never set while Node runs: prlimit(1) sets them after the execve', async () => {
     // A V8 background thread allocating under a memory limit set just before the execve died with "Fatal process
-    // out of memory" (issue 18). Every memory limit must now be set by a process that is no longer Node.
+    // out of memory". Every memory limit must now be set by a process that is no longer Node.
     const dir = tempDir();
     const trace = path.join(dir, 'trace');
     for (const tail of [['/bin/echo', 'ok'], ['echo', 'ok'], ['setuidgid', 'nobody', '/bin/echo', 'ok']]) {

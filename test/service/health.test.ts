@@ -6,7 +6,7 @@ import { djbpkg } from '../support/run.js';
 import { copyRoot, ok, openTemp, parse, useInstalledDistribution } from '../support/service.js';
 
 /**
- * Issue 19: whether a service really works. Crash loops, a failing logger
+ * Whether a service really works (docs/health.md). Crash loops, a failing logger
  * and readiness (notification-fd), seen through `djbpkg service status`,
  * `logs` and `start --wait`, under djbpkg's own svscan started by
  * `djbpkg boot` from an installed root; `status` also under Debian's C

@@ -7,7 +7,7 @@ import { cmd, descendants, expectNoRootForLoggers, expectOwnedByNobody, expectSu
 
 /**
  * What a log user (nobody) can make root do through svscan's hosted
- * loggers: nothing. Each attack of issue 16, as a regression test.
+ * loggers: nothing. Each attack on the hosted loggers (docs/logger-rights.md), as a regression test.
  */
 
 /** Runs a shell command as nobody (all ids, groups {nobody}). */
