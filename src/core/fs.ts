@@ -21,6 +21,16 @@ export async function lexists(p: string): Promise<boolean> {
   }
 }
 
+/** True when something is reached at `p`, symlinks followed: stat succeeds (a dangling symlink is false). */
+export async function reaches(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** True when `p` is a regular file, or a symlink to one. */
 export async function isFile(p: string): Promise<boolean> {
   try {

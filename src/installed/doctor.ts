@@ -9,7 +9,7 @@ import { SYSTEMD_UNIT } from '../boot/boot.js';
 import { listInstalled } from './installed.js';
 import { MANIFEST_FILE, parseManifest } from './manifest.js';
 import { PACKAGE_MODE } from '../core/root.js';
-import { lexists } from '../core/fs.js';
+import { lexists, reaches } from '../core/fs.js';
 import { readBootRecord, runs } from '../boot/start.js';
 
 /**
@@ -94,7 +94,7 @@ async function linksResolve(root: Root): Promise<DoctorCheck> {
       const p = path.join(dir, n);
       const st = await lstat(p).catch(() => undefined);
       if (!st?.isSymbolicLink()) continue;
-      if ((await stat(p).catch(() => undefined)) === undefined && !broken.includes(root.display(p))) broken.push(root.display(p));
+      if (!(await reaches(p)) && !broken.includes(root.display(p))) broken.push(root.display(p));
     }
   }
   if (broken.length === 0 && unreadable.length === 0) {
@@ -167,7 +167,7 @@ async function bootLine(root: Root): Promise<DoctorCheck> {
   }
   const chosen = (await listInstalled(root)).flatMap((p) => p.versions.filter((v) => v.current && v.boot !== undefined).map((v) => v.boot));
   const svscanboot = path.join(root.commandDir, 'svscanboot');
-  if (total >= 1 && (await stat(svscanboot).catch(() => undefined)) === undefined) {
+  if (total >= 1 && !(await reaches(svscanboot))) {
     return {
       check: 'boot-line',
       ok: false,

@@ -3,13 +3,13 @@ import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, w
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DjbError } from '../../src/core/errors.js';
-import { isDir, isFile, lexists, mkdirs, regularFileSize, replaceFile, restoreFile, sha256File } from '../../src/core/fs.js';
+import { isDir, isFile, lexists, mkdirs, reaches, regularFileSize, replaceFile, restoreFile, sha256File } from '../../src/core/fs.js';
 import { outsideRoot, requireInsideRoot } from '../../src/core/confine.js';
 import { inside, Root, shellQuote } from '../../src/core/root.js';
 import { tempDir } from '../support/tmp.js';
 
 describe('core/fs: the one home of each file-system primitive', () => {
-  it('tells "something is there" (lexists) from "a file or a directory is reached" (isFile, isDir)', async () => {
+  it('tells "something is there" (lexists) from "something, a file or a directory is reached" (reaches, isFile, isDir)', async () => {
     const d = tempDir('djbpkg-corefs-');
     writeFileSync(path.join(d, 'file'), 'abc');
     mkdirSync(path.join(d, 'dir'));
@@ -21,6 +21,10 @@ describe('core/fs: the one home of each file-system primitive', () => {
     expect(await isFile(path.join(d, 'dir'))).toBe(false);
     expect(await isDir(path.join(d, 'dir'))).toBe(true);
     expect(await lexists(path.join(d, 'absent'))).toBe(false);
+    // reaches: anything at the end of the symlinks (doctor's dangling-link check).
+    expect(await reaches(path.join(d, 'dangling'))).toBe(false);
+    expect(await reaches(path.join(d, 'to-file'))).toBe(true);
+    expect(await reaches(path.join(d, 'dir'))).toBe(true);
     // The size of a regular file itself: a symlink to one is not followed.
     expect(await regularFileSize(path.join(d, 'file'))).toBe(3);
     expect(await regularFileSize(path.join(d, 'to-file'))).toBe(0);

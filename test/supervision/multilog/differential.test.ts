@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { tempDir } from '../../support/tmp.js';
 import { C_MULTILOG, HAVE_C_MULTILOG, MULTILOG, archives, fileSize, logContents, mixedLines, send, start } from '../../support/multilog.js';
+import { describeNeeds } from '../../support/needs.js';
 import { pollUntil } from '../../support/procs.js';
+
+const NEEDS_C = '/usr/bin/multilog is not installed (apt-get install daemontools)';
 
 /** Runs with stdin read from a regular file, so both programs see the same read boundaries. */
 function runFromFile(cmd: string, args: string[], cwd: string, input: string): Promise<{ code: number | null; stderr: string }> {
@@ -52,7 +55,7 @@ const SCRIPTS: [number, string[]][] = [
   [4000, ['-*', '+line 1*', './sel', 's100000', './big']],
 ];
 
-describe.skipIf(!HAVE_C_MULTILOG)('multilog against C multilog 0.76 (needs /usr/bin/multilog)', () => {
+describeNeeds(HAVE_C_MULTILOG, NEEDS_C)('multilog against C multilog 0.76', () => {
   it.each(SCRIPTS)('same directory contents and stderr: %i lines, script %j', async (lines, script) => {
     const base = tempDir();
     const input = path.join(base, 'input');
@@ -71,11 +74,7 @@ describe.skipIf(!HAVE_C_MULTILOG)('multilog against C multilog 0.76 (needs /usr/
   });
 });
 
-describe.runIf(!HAVE_C_MULTILOG)('multilog against C multilog 0.76', () => {
-  it.skip('skipped: /usr/bin/multilog is not installed (apt-get install daemontools)', () => {});
-});
-
-describe.skipIf(!HAVE_C_MULTILOG)('C and our multilog taking turns on one directory (needs /usr/bin/multilog)', () => {
+describeNeeds(HAVE_C_MULTILOG, NEEDS_C)('C and our multilog taking turns on one directory', () => {
   it('ours salvages what C left after kill -9; C appends after our clean exit', async () => {
     const base = tempDir();
     const d = path.join(base, 'd');
