@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getpwnam } from '../../src/posix/index.js';
+import { DIST_BIN } from '../support/run.js';
 import { tempDir } from '../support/tmp.js';
 import { ENV, lineIn, ours, runTo, start } from '../support/loaders.js';
 import { itNeeds } from '../support/needs.js';
@@ -43,9 +44,11 @@ describe('setuidgid / envuidgid', () => {
     expect([r.stderr, r.code]).toEqual(['setuidgid: fatal: unknown account djbpkg-no-such-user\n', 111]);
   });
 
-  // As root, the test runs the program as nobody through util-linux setpriv.
+  // As root, the test runs the program as nobody through util-linux setpriv (the checkout must be searchable by others).
   const asNobody = isRoot ? ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] : [];
-  itNeeds(!isRoot || existsSync('/usr/bin/setpriv'), 'root without util-linux setpriv to drop to nobody')('setuidgid as non-root: unable to setgid: permission denied', async () => {
+  const othersReach = (dir: string): boolean => (statSync(dir).mode & 0o001) !== 0 && (dir === '/' || othersReach(path.dirname(dir)));
+  const canDrop = existsSync('/usr/bin/setpriv') && othersReach(DIST_BIN);
+  itNeeds(!isRoot || canDrop, 'root, and util-linux setpriv or a checkout nobody can reach is missing')('setuidgid as non-root: unable to setgid: permission denied', async () => {
     const r = await runTo([...asNobody, ...ours('setuidgid'), 'root', 'true']);
     expect([r.stderr, r.code]).toEqual(['setuidgid: fatal: unable to setgid: permission denied\n', 111]);
   });
