@@ -6,7 +6,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildTs } from '../dist/install/build.js';
-import { cleanup, DIST_BIN, hasC, killTree, median, startDetached, statusPid, tmp, tree, until } from './supervision-lib.mjs';
+import { cleanup, DIST_BIN, hasC, killAndTimeRestart, killTree, median, startDetached, statusPid, tmp, tree, until } from './supervision-lib.mjs';
 
 const QUICK = !!process.env.BENCH_QUICK;
 const Ns = QUICK ? [] : (process.argv[2] || '50,200').split(',').map(Number);
@@ -136,14 +136,8 @@ async function restart(kind, chain, rounds = 10) {
   try {
     let pid = await until('up', () => statusPid(dir));
     for (let i = 0; i < rounds; i++) {
-      await sleep(1200);
-      const t0 = performance.now();
-      process.kill(pid, 'SIGKILL');
-      let next = 0;
-      while ((next = statusPid(dir)) === 0 || next === pid) {
-        if (performance.now() - t0 > 10_000) throw new Error('no restart');
-      }
-      out.push(performance.now() - t0);
+      const { ms, next } = await killAndTimeRestart(dir, pid);
+      out.push(ms);
       // Up means the program itself, not a shell or Node still on its way to it.
       await until('program', () => exeOf(next).endsWith('/sleep'), 10_000, 1);
       pid = next;

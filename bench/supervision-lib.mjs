@@ -59,6 +59,22 @@ function parents() {
   return m;
 }
 
+/**
+ * Restart latency: waits past supervise's 1-second pause after a start (so the restart is
+ * immediate), kills the run `pid` of the service in `dir` with SIGKILL, and spins until
+ * supervise/status names another pid. Returns the milliseconds taken and the new pid.
+ */
+export async function killAndTimeRestart(dir, pid) {
+  await new Promise((r) => setTimeout(r, 1200));
+  const t0 = performance.now();
+  process.kill(pid, 'SIGKILL');
+  let next = 0;
+  while ((next = statusPid(dir)) === 0 || next === pid) {
+    if (performance.now() - t0 > 10_000) throw new Error('no restart');
+  }
+  return { ms: performance.now() - t0, next };
+}
+
 export function tree(pid) {
   const pp = parents();
   const out = [pid];

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readHistory } from '../../src/supervision/history.js';
 import { useInstalledRuntime } from '../support/installed.js';
-import { startProcess } from '../support/procs.js';
+import { pollUntil, startProcess } from '../support/procs.js';
 import { tempDir } from '../support/tmp.js';
 
 const rt = useInstalledRuntime();
@@ -19,14 +19,6 @@ const isRoot = process.getuid?.() === 0;
 
 /** A program that writes who it is and its address-space limit to $OUT/<service>. */
 const PROGRAM = '#!/bin/sh\n{ echo "uid $(id -u) groups $(id -G)"; echo "as $(ulimit -v)"; } > "$OUT/${PWD##*/}.tmp" && mv "$OUT/${PWD##*/}.tmp" "$OUT/${PWD##*/}"\nexec sleep 100000\n';
-
-async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Runs svscan on services {name: run script} until each has written its output or a child record; returns both. */
 async function scan(services: Record<string, string>, env: Record<string, string>, pathFirst = '') {
@@ -52,8 +44,8 @@ async function scan(services: Record<string, string>, env: Record<string, string
   closeSync(fd);
   try {
     const names = Object.keys(services);
-    await until('outputs', () => names.every((n) => existsSync(path.join(out, n)) && existsSync(path.join(root, n, 'supervise/child'))), 60_000).catch((err: Error) => {
-      throw new Error(`${err.message}: ${readFileSync(log, 'utf8').slice(0, 2000)}`);
+    await pollUntil('outputs', () => names.every((n) => existsSync(path.join(out, n)) && existsSync(path.join(root, n, 'supervise/child'))), { timeoutMs: 60_000, intervalMs: 100 }).catch((err: Error) => {
+      throw new Error(`${err.message}: ${readFileSync(log, 'utf8').slice(0, 2000)}`, { timeoutMs: 60_000, intervalMs: 100 });
     });
     const result: Record<string, { out: string; run: string; why: string }> = {};
     for (const n of names) {
@@ -122,12 +114,12 @@ describe.skipIf(!isRoot)('the fast path with and without util-linux (needs root:
     const restartAndSee = async (want: string) => {
       const before = lines().length;
       process.kill(pid(), 'SIGKILL');
-      await until(`line ${want}`, () => lines().length > before);
+      await pollUntil(`line ${want}`, () => lines().length > before, { timeoutMs: 60_000, intervalMs: 100 });
       expect(lines().at(-1)).toBe(want);
       expect(readFileSync(path.join(dir, 'supervise/child'), 'utf8')).toMatch(/^run fast$/m);
     };
     try {
-      await until('first start', () => lines().length === 1);
+      await pollUntil('first start', () => lines().length === 1, { timeoutMs: 60_000, intervalMs: 100 });
       expect(lines()[0]).toBe('one a 65534');
       await restartAndSee('one a 65534');
       writeFileSync(path.join(dir, 'env', 'N'), 'two\n');
@@ -155,7 +147,7 @@ describe.skipIf(!isRoot)('the fast path with and without util-linux (needs root:
     writeFileSync(path.join(dir, 'notification-fd'), '5\n');
     const svscan = startProcess(rt.command('svscan'), [root], { cwd: root, env: { PATH: `${rt.commandDir}:/usr/bin:/bin` }, stdio: ['ignore', 'ignore', 'ignore'] });
     try {
-      await until('ready', () => (readHistory(path.join(dir, 'supervise'))?.ready ?? 0) > 0);
+      await pollUntil('ready', () => (readHistory(path.join(dir, 'supervise'))?.ready ?? 0) > 0, { timeoutMs: 60_000, intervalMs: 100 });
       const h = readHistory(path.join(dir, 'supervise'))!;
       expect(h.readyFd).toBe(5);
       expect(h.ready - h.started).toBeGreaterThanOrEqual(900);
