@@ -45,7 +45,7 @@ async function scan(services: Record<string, string>, env: Record<string, string
   try {
     const names = Object.keys(services);
     await pollUntil('outputs', () => names.every((n) => existsSync(path.join(out, n)) && existsSync(path.join(root, n, 'supervise/child'))), { timeoutMs: 60_000, intervalMs: 100 }).catch((err: Error) => {
-      throw new Error(`${err.message}: ${readFileSync(log, 'utf8').slice(0, 2000)}`, { timeoutMs: 60_000, intervalMs: 100 });
+      throw new Error(`${err.message}: ${readFileSync(log, 'utf8').slice(0, 2000)}`);
     });
     const result: Record<string, { out: string; run: string; why: string }> = {};
     for (const n of names) {
