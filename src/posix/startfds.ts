@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { fstatSync, readdirSync } from 'node:fs';
 
 /**
  * The descriptors this process had when its first module of ours ran,
@@ -11,9 +11,21 @@ import { readdirSync } from 'node:fs';
  */
 const SHARED = Symbol.for('djbpkg.posix.startFds');
 
+/** Whether `fd` is open now. */
+function open(fd: number): boolean {
+  try {
+    fstatSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function snapshot(): ReadonlySet<number> | undefined {
   try {
-    return new Set(readdirSync('/proc/self/fd').map(Number).filter((n) => Number.isInteger(n)));
+    // The listing names its own directory descriptor, closed once readdir returns: only what is still open counts
+    // (else that number, reused later by Node for a moment, would pass for one the parent gave).
+    return new Set(readdirSync('/proc/self/fd').map(Number).filter((n) => Number.isInteger(n) && open(n)));
   } catch {
     return undefined;
   }

@@ -46,3 +46,18 @@ describe('posix chain helpers', () => {
     expect(cloexec).toBe('true');
   });
 });
+
+describe('the descriptors a program started with (startfds.ts)', () => {
+  it('are only those open then: not the directory descriptor its own /proc/self/fd listing used', () => {
+    const startfds = new URL('../../dist/posix/startfds.js', import.meta.url).href;
+    // The snapshot is the first thing this process does; each descriptor it names must still be open right after.
+    const code = `const { startFds } = await import(${JSON.stringify(startfds)});
+const fs = await import('node:fs');
+const set = [...startFds()];
+console.log(JSON.stringify({ set, closed: set.filter((fd) => { try { fs.fstatSync(fd); return false; } catch { return true; } }) }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    const { set, closed } = JSON.parse(r.stdout) as { set: number[]; closed: number[] };
+    expect(set).toEqual(expect.arrayContaining([0, 1, 2]));
+    expect(closed).toEqual([]);
+  });
+});
